@@ -1,0 +1,124 @@
+"""Settings read from the environment (and an optional .env file) in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from bot.kpi import Economics
+from bot.money import MoneyError, normalize_currency
+
+
+class SettingsError(ValueError):
+    """A setting with a value kpibot cannot use; the message names the variable."""
+
+
+DEFAULT_DATABASE_URL = "sqlite:///kpibot.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, documented in README "Settings"."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "UTC"
+    default_currency: str = "USD"
+    gross_margin: Decimal | None = None
+    purchases_per_customer: Decimal = Decimal(1)
+    ltv_margin: Decimal = Decimal(1)
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def economics(self) -> Economics:
+        return Economics(
+            gross_margin=self.gross_margin,
+            purchases_per_customer=self.purchases_per_customer,
+            ltv_margin=self.ltv_margin,
+        )
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read settings; real environment variables win over the .env file."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+        timezone = env.get("KPIBOT_TIMEZONE", "UTC").strip() or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(
+                f"KPIBOT_TIMEZONE={timezone!r} is not a time zone; use an IANA name "
+                "such as Europe/Copenhagen"
+            ) from exc
+        try:
+            currency = normalize_currency(env.get("KPIBOT_DEFAULT_CURRENCY", "USD"))
+        except MoneyError as exc:
+            raise SettingsError(f"KPIBOT_DEFAULT_CURRENCY: {exc}") from exc
+        margin_text = env.get("KPIBOT_GROSS_MARGIN", "").strip()
+        return cls(
+            database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            timezone=timezone,
+            default_currency=currency,
+            gross_margin=_fraction(env, "KPIBOT_GROSS_MARGIN") if margin_text else None,
+            purchases_per_customer=_positive(env, "KPIBOT_LTV_PURCHASES", Decimal(1)),
+            ltv_margin=_fraction(env, "KPIBOT_LTV_MARGIN", Decimal(1)),
+            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            slack_api_url=_api_url(env.get("SLACK_API_URL", "")),
+            log_level=(env.get("KPIBOT_LOG_LEVEL", "INFO").strip() or "INFO").upper(),
+        )
+
+
+def _api_url(text: str) -> str:
+    url = text.strip() or DEFAULT_SLACK_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def _decimal(env: Mapping[str, str], name: str, default: Decimal) -> Decimal:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise SettingsError(f"{name}={text!r} is not a number") from exc
+    if not value.is_finite():
+        raise SettingsError(f"{name}={text!r} is not a finite number")
+    return value
+
+
+def _fraction(env: Mapping[str, str], name: str, default: Decimal = Decimal(1)) -> Decimal:
+    value = _decimal(env, name, default)
+    if not Decimal(0) < value <= Decimal(1):
+        raise SettingsError(f"{name}={value} must be a fraction above 0 and at most 1 (e.g. 0.4)")
+    return value
+
+
+def _positive(env: Mapping[str, str], name: str, default: Decimal) -> Decimal:
+    value = _decimal(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name}={value} must be above 0")
+    return value

@@ -1,0 +1,1 @@
+"""CSV importers: native and Fivetran ad_reporting exports, all or nothing."""

@@ -1,0 +1,55 @@
+"""Schema version checks and Alembic upgrades, run programmatically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database schema is behind the code; the message says what to run."""
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision(engine: Engine) -> str:
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> str:
+    """Bring the schema to the newest revision; returns it."""
+    command.upgrade(alembic_config(engine), "head")
+    return head_revision(engine)
+
+
+def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> str:
+    """Upgrade an out-of-date schema, or refuse with the command that fixes it."""
+    current = current_revision(engine)
+    head = head_revision(engine)
+    if current == head:
+        return head
+    if auto_upgrade:
+        return upgrade(engine)
+    raise SchemaOutOfDate(
+        f"The database schema is at {current or 'nothing'} but this kpibot needs {head}. "
+        "Run `kpibot db upgrade` (with the same DATABASE_URL) and start again."
+    )
