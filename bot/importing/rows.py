@@ -25,7 +25,9 @@ class Problem:
 
     def render(self, source: str) -> str:
         where = f"{source}:{self.line}"
-        return f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        )
 
 
 @dataclass(slots=True)
@@ -171,7 +173,9 @@ class RowReader:
         if channel is None:
             from bot.channels import CHANNELS
 
-            self._bad(line, "channel", f"{text!r} is not a channel type; use one of {', '.join(CHANNELS)}")
+            self._bad(
+                line, "channel", f"{text!r} is not a channel type; use one of {', '.join(CHANNELS)}"
+            )
             return "other"
         return channel
 

@@ -127,7 +127,9 @@ def _load(
                 rows_iter = csv_source.rows()
                 first = next(rows_iter, None)
                 if first is None:
-                    raise _fail(source, [Problem(1, "", "the file is empty; expected a header row")])
+                    raise _fail(
+                        source, [Problem(1, "", "the file is empty; expected a header row")]
+                    )
                 try:
                     fmt = detect_format([cell.strip().lower() for cell in first[1]])
                 except HeaderError as exc:

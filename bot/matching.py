@@ -1,0 +1,68 @@
+"""Find the campaign a user means: id, exact name, slug, unique prefix, then fuzzy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.campaign import CampaignInfo, slugify
+
+FUZZY_ACCEPT = 90.0
+FUZZY_MARGIN = 8.0
+FUZZY_SUGGEST = 55.0
+MAX_CANDIDATES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The campaign meant, or the best candidates when it is unknown or ambiguous."""
+
+    campaign: CampaignInfo | None
+    candidates: tuple[CampaignInfo, ...] = ()
+    how: str = ""
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.campaign is None and len(self.candidates) > 1
+
+
+def match_campaign(text: str, campaigns: Sequence[CampaignInfo]) -> Match:
+    """Resolve free text to exactly one campaign, never silently to a different one."""
+    wanted = text.strip()
+    lowered = wanted.lower()
+    slug = slugify(wanted)
+    for how, hits in (
+        ("id", [c for c in campaigns if c.external_id == wanted]),
+        ("id", [c for c in campaigns if c.external_id.lower() == lowered]),
+        ("name", [c for c in campaigns if c.name.lower() == lowered]),
+        ("slug", [c for c in campaigns if slug and c.slug == slug]),
+        ("prefix", [c for c in campaigns if slug and c.slug.startswith(slug)]),
+    ):
+        if len(hits) == 1:
+            return Match(hits[0], how=how)
+        if len(hits) > 1:
+            return Match(None, tuple(_ordered(hits)[:MAX_CANDIDATES]), how=how)
+    return _fuzzy(lowered, campaigns)
+
+
+def _ordered(hits: list[CampaignInfo]) -> list[CampaignInfo]:
+    return sorted(hits, key=lambda c: (len(c.name), c.name.lower(), c.platform))
+
+
+def _fuzzy(lowered: str, campaigns: Sequence[CampaignInfo]) -> Match:
+    if not lowered or not campaigns:
+        return Match(None)
+    names = [c.name.lower() for c in campaigns]
+    scored = process.extract(
+        lowered, names, scorer=fuzz.WRatio, limit=MAX_CANDIDATES, score_cutoff=FUZZY_SUGGEST
+    )
+    if not scored:
+        return Match(None)
+    best_score = scored[0][1]
+    runner_up = scored[1][1] if len(scored) > 1 else 0.0
+    best = campaigns[scored[0][2]]
+    if best_score >= FUZZY_ACCEPT and best_score - runner_up >= FUZZY_MARGIN:
+        return Match(best, how="fuzzy")
+    return Match(None, tuple(campaigns[i] for _, _, i in scored), how="fuzzy")

@@ -1,0 +1,220 @@
+"""The one place a query is answered, for Slack and the CLI alike."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.answers import Answer, CampaignCard, Comparison, Help, Row, Scope, Suggestions, Table
+from bot.campaign import CampaignInfo
+from bot.kpi import KPIS, Economics, KpiValue, Totals, compare, compute_kpis, sum_totals
+from bot.matching import match_campaign
+from bot.periods import PERIOD_EXAMPLES, Period, today_in
+from bot.query import (
+    COMMANDS,
+    CampaignQuery,
+    Compare,
+    GroupQuery,
+    HelpQuery,
+    ListQuery,
+    Query,
+    QueryError,
+    RankQuery,
+    parse_query,
+)
+from storage.database import session_scope
+from storage.metrics import all_campaigns, latest_day, totals_by_campaign
+
+TABLE_COLUMNS = ("spend", "conversions", "cpa", "revenue", "roas")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _kpis_or_undefined(totals: Totals, economics: Economics) -> dict[str, KpiValue]:
+    """KPIs of a period; a period without any data row is undefined, not zero."""
+    kpis = compute_kpis(totals, economics)
+    return dict.fromkeys(kpis) if totals.is_empty else kpis
+
+
+@dataclass(frozen=True)
+class KpiService:
+    """Answers /kpi queries from the database; sessions open and close per answer."""
+
+    sessions: sessionmaker[Session]
+    economics: Economics = field(default_factory=Economics)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    clock: Callable[[], datetime] = _utc_now
+
+    def today(self) -> date:
+        return today_in(self.timezone, self.clock())
+
+    def answer(self, text: str) -> Answer:
+        """Parse and answer one query text; QueryError for text the user must fix."""
+        return self.answer_query(parse_query(text, self.today()), text)
+
+    def answer_query(self, query: Query, text: str = "") -> Answer:
+        if isinstance(query, HelpQuery):
+            return Help(COMMANDS, PERIOD_EXAMPLES, tuple((k.key, k.label) for k in KPIS))
+        with session_scope(self.sessions) as session:
+            if isinstance(query, CampaignQuery):
+                return self._campaign(session, query, text)
+            if isinstance(query, ListQuery):
+                return self._list(session, query, text)
+            if isinstance(query, RankQuery):
+                return self._rank(session, query, text)
+            return self._group(session, query, text)
+
+    def card_for(self, campaign_id: int, period: Period, comparison: Compare) -> CampaignCard:
+        """The card for a campaign picked by id (a "did you mean" button)."""
+        with session_scope(self.sessions) as session:
+            campaign = next((c for c in all_campaigns(session) if c.id == campaign_id), None)
+            if campaign is None:
+                raise QueryError("That campaign no longer exists; try `list`.")
+            return self._card(session, campaign, period, comparison, "")
+
+    def _campaign(self, session: Session, query: CampaignQuery, text: str) -> Answer:
+        campaigns = all_campaigns(session)
+        if not campaigns:
+            raise QueryError("There is no data yet. Import a file with `kpibot import FILE`.")
+        match = match_campaign(query.text, campaigns)
+        if match.campaign is None:
+            return Suggestions(
+                query.text, match.candidates, query.period, query.compare.value, match.ambiguous
+            )
+        return self._card(session, match.campaign, query.period, query.compare, text)
+
+    def _card(
+        self,
+        session: Session,
+        campaign: CampaignInfo,
+        period: Period,
+        comparison: Compare,
+        text: str,
+    ) -> CampaignCard:
+        other = period.previous() if comparison is Compare.PREVIOUS else period.year_ago()
+        current = totals_by_campaign(session, period.start, period.end, [campaign.id])
+        before = totals_by_campaign(session, other.start, other.end, [campaign.id])
+        now = current.get(campaign.id)
+        totals = now.totals if now else Totals()
+        kpis = _kpis_or_undefined(totals, self.economics)
+        then_totals = before[campaign.id].totals if campaign.id in before else Totals()
+        then_kpis = _kpis_or_undefined(then_totals, self.economics)
+        change = compare(kpis, then_kpis) if not then_totals.is_empty else dict.fromkeys(kpis)
+        label = "previous period" if comparison is Compare.PREVIOUS else "same period last year"
+        last = now.last_day if now else None
+        if last is None:
+            newest = latest_day(session, [campaign.id])
+            last = newest if newest is not None and newest <= period.end else None
+        return CampaignCard(
+            scope=Scope.of(campaign),
+            period=period,
+            currency=campaign.currency,
+            totals=totals,
+            kpis=kpis,
+            data_from=now.first_day if now else None,
+            data_through=last,
+            comparison=Comparison(label, other, then_totals, then_kpis, change),
+            query_text=text,
+        )
+
+    def _list(self, session: Session, query: ListQuery, text: str) -> Table:
+        campaigns = all_campaigns(session)
+        wanted = query.text.strip().lower()
+        if wanted:
+            campaigns = [
+                c
+                for c in campaigns
+                if wanted in c.name.lower() or wanted in c.slug or wanted == c.external_id.lower()
+            ]
+        span = totals_by_campaign(session, date.min, date.max, [c.id for c in campaigns])
+        rows = tuple(
+            Row(Scope.of(c), c.currency, {}, span[c.id].last_day if c.id in span else None)
+            for c in campaigns
+        )
+        title = f"Campaigns matching “{query.text}”" if wanted else "All campaigns"
+        return Table("list", title, None, rows, (), query_text=text)
+
+    def _rank(self, session: Session, query: RankQuery, text: str) -> Table:
+        period = query.period
+        campaigns = {c.id: c for c in all_campaigns(session)}
+        totals = totals_by_campaign(session, period.start, period.end)
+        scored = []
+        undefined = 0
+        for campaign_id, found in totals.items():
+            kpis = compute_kpis(found.totals, self.economics)
+            value = kpis[query.kpi]
+            if value is None:
+                undefined += 1
+                continue
+            scored.append((Decimal(value), campaigns[campaign_id], kpis, found.last_day))
+        scored.sort(
+            key=lambda item: (
+                item[0] if query.lowest_first else -item[0],
+                item[1].name.lower(),
+            )
+        )
+        rows = tuple(
+            Row(Scope.of(c), c.currency, kpis, last) for _, c, kpis, last in scored[: query.limit]
+        )
+        verb = "Bottom" if query.lowest_first else "Top"
+        columns = (query.kpi, *(c for c in TABLE_COLUMNS if c != query.kpi))
+        note = (
+            f"{undefined} campaign(s) without a {query.kpi.upper()} are left out."
+            if undefined
+            else ""
+        )
+        title = f"{verb} {len(rows)} by {query.kpi.upper()}"
+        return Table(
+            (query.lowest_first and "bottom") or "top",
+            title,
+            period,
+            rows,
+            columns,
+            rank_kpi=query.kpi,
+            note=note,
+            query_text=text,
+        )
+
+    def _group(self, session: Session, query: GroupQuery, text: str) -> Table:
+        period = query.period
+        campaigns = [
+            c
+            for c in all_campaigns(session)
+            if query.kind == "all" or getattr(c, query.kind) == query.value
+        ]
+        if not campaigns and query.kind != "all":
+            raise QueryError(
+                f"No campaigns with {query.kind} `{query.value}`. `list` shows what there is."
+            )
+        ids = None if query.kind == "all" else [c.id for c in campaigns]
+        totals = totals_by_campaign(session, period.start, period.end, ids)
+        by_id = {c.id: c for c in campaigns}
+        per_currency: dict[str, list[Totals]] = defaultdict(list)
+        rows: list[Row] = []
+        for campaign_id, found in sorted(
+            totals.items(), key=lambda item: -item[1].totals.spend_micros
+        ):
+            campaign = by_id[campaign_id]
+            per_currency[campaign.currency].append(found.totals)
+            if query.kind != "all":
+                kpis = compute_kpis(found.totals, self.economics)
+                rows.append(Row(Scope.of(campaign), campaign.currency, kpis, found.last_day))
+        name = "All campaigns" if query.kind == "all" else f"{query.kind.title()} {query.value}"
+        for currency in sorted(per_currency):
+            total = sum_totals(per_currency[currency])
+            rows.append(
+                Row(
+                    Scope("total", f"Total {currency}", channel=None),
+                    currency,
+                    compute_kpis(total, self.economics),
+                )
+            )
+        return Table(query.kind, name, period, tuple(rows), TABLE_COLUMNS, query_text=text)

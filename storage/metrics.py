@@ -1,0 +1,91 @@
+"""Set-based reads of campaigns and their summed metrics: one grouped query per question."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from bot.campaign import CampaignInfo
+from bot.kpi import Totals
+from storage.models import Campaign, DailyMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignTotals:
+    """One campaign's totals over a period, with the first and last day that had data."""
+
+    totals: Totals
+    first_day: date | None
+    last_day: date | None
+
+
+def all_campaigns(session: Session) -> list[CampaignInfo]:
+    rows = session.execute(
+        select(
+            Campaign.id,
+            Campaign.external_id,
+            Campaign.name,
+            Campaign.platform,
+            Campaign.account,
+            Campaign.channel,
+            Campaign.currency,
+        ).order_by(Campaign.name, Campaign.id)
+    )
+    return [CampaignInfo(*row) for row in rows]
+
+
+def _totals_select() -> Select[Any]:
+    return select(  # type: ignore[return-value]
+        DailyMetrics.campaign_id,
+        func.sum(DailyMetrics.impressions),
+        func.sum(DailyMetrics.clicks),
+        func.sum(DailyMetrics.leads),
+        func.sum(DailyMetrics.conversions),
+        func.sum(DailyMetrics.new_customers),
+        func.sum(DailyMetrics.spend_micros),
+        func.sum(DailyMetrics.revenue_micros),
+        func.count(),
+        func.min(DailyMetrics.day),
+        func.max(DailyMetrics.day),
+    ).group_by(DailyMetrics.campaign_id)
+
+
+def totals_by_campaign(
+    session: Session,
+    start: date,
+    end: date,
+    campaign_ids: Collection[int] | None = None,
+) -> dict[int, CampaignTotals]:
+    """Summed measures per campaign over [start, end], in one grouped query."""
+    statement = _totals_select().where(DailyMetrics.day >= start, DailyMetrics.day <= end)
+    if campaign_ids is not None:
+        if not campaign_ids:
+            return {}
+        statement = statement.where(DailyMetrics.campaign_id.in_(list(campaign_ids)))
+    result: dict[int, CampaignTotals] = {}
+    for row in session.execute(statement):
+        totals = Totals(
+            impressions=int(row[1]),
+            clicks=int(row[2]),
+            leads=int(row[3]),
+            conversions=int(row[4]),
+            new_customers=int(row[5]),
+            spend_micros=int(row[6]),
+            revenue_micros=int(row[7]),
+            days=int(row[8]),
+        )
+        result[row[0]] = CampaignTotals(totals, row[9], row[10])
+    return result
+
+
+def latest_day(session: Session, campaign_ids: Collection[int] | None = None) -> date | None:
+    """The newest day with data for these campaigns (all when None)."""
+    statement = select(func.max(DailyMetrics.day))
+    if campaign_ids is not None:
+        statement = statement.where(DailyMetrics.campaign_id.in_(list(campaign_ids)))
+    return session.execute(statement).scalar_one_or_none()
