@@ -162,6 +162,48 @@ def demo_command(ctx: click.Context, folder: Path) -> None:
     console.print(messages.demo_next_steps(url), markup=False, highlight=False)
 
 
+@main.command("run")
+@click.pass_context
+def run_command(ctx: click.Context) -> None:
+    """Connect to Slack in Socket Mode (SLACK_APP_TOKEN + SLACK_BOT_TOKEN); no public URL."""
+    from bot.slack.app import SlackSetupError
+    from bot.slack.runtimes import configure_logging, run_socket_mode
+
+    settings = _settings(ctx)
+    configure_logging(settings)
+    try:
+        run_socket_mode(settings)
+    except (SlackSetupError, SchemaOutOfDate) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=3000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """HTTP mode under gunicorn: POST /slack/events and GET /healthz."""
+    from bot.slack.app import SlackSetupError
+    from bot.slack.runtimes import configure_logging, serve_http
+
+    settings = _settings(ctx)
+    configure_logging(settings)
+    try:
+        serve_http(settings, host, port, workers)
+    except (SlackSetupError, SchemaOutOfDate) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command("console")
+@click.pass_context
+def console_command(ctx: click.Context) -> None:
+    """Try the Slack app in your terminal: type /kpi commands, press buttons."""
+    from bot.slack.console import run_console
+
+    run_console(_settings(ctx))
+
+
 @main.group("db")
 def db_group() -> None:
     """Database schema commands."""

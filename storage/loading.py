@@ -94,9 +94,12 @@ class MetricsLoad:
         if self._postgres:
             raw = self._connection.connection.driver_connection
             assert raw is not None
-            with raw.cursor() as cursor, cursor.copy(
-                f"COPY kpibot_staging ({', '.join(_STAGED_COLUMNS)}) FROM STDIN"
-            ) as copy:
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(
+                    f"COPY kpibot_staging ({', '.join(_STAGED_COLUMNS)}) FROM STDIN"
+                ) as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
         else:

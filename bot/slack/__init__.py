@@ -1,0 +1,1 @@
+"""The Slack side of kpibot: the Bolt app factory, delivery to Slack, runtimes."""

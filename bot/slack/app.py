@@ -1,0 +1,60 @@
+"""The Bolt app factory: Settings and services in, a fully wired slack_bolt.App out."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+
+from bot.composition import Components
+from bot.config import Settings
+from bot.slack.clients import Responder, web_client
+from bot.slack.replies import SlackDeps
+from bot.slack.request_log import log_request
+from handlers import buttons, errors, kpi_command
+
+
+class SlackSetupError(RuntimeError):
+    """A Slack setting missing for the runtime asked for; the message names it."""
+
+
+def _require(value: str | None, name: str, why: str) -> str:
+    if not value:
+        raise SlackSetupError(f"{name} is not set: {why}. See README, 'Connect a Slack workspace'.")
+    return value
+
+
+def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> App:
+    """Build the Bolt app; HTTP mode verifies every request's signature, always."""
+    settings: Settings = components.settings
+    token = _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "kpibot needs its bot token")
+    secret = settings.slack_signing_secret
+    if http_mode:
+        secret = _require(
+            secret, "SLACK_SIGNING_SECRET", "HTTP mode must verify that requests come from Slack"
+        )
+
+    def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        # Single workspace: no auth.test round trip per request, so a Web API outage
+        # cannot stop /kpi from answering in the acknowledgement.
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
+    app = App(
+        client=web_client(settings, token),
+        signing_secret=secret,
+        authorize=authorize,
+        request_verification_enabled=http_mode,
+        logger=logging.getLogger("kpibot.bolt"),
+    )
+    app.use(log_request)
+    deps = SlackDeps(
+        kpis=components.kpis,
+        responder=Responder(),
+        executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kpibot-answer"),
+    )
+    errors.register(app, deps)
+    kpi_command.register(app, deps)
+    buttons.register(app, deps)
+    return app

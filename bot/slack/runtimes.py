@@ -1,0 +1,78 @@
+"""The two ways kpibot meets Slack: Socket Mode (`kpibot run`) and HTTP (`kpibot serve`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.composition import Components, build
+from bot.config import Settings
+from bot.slack.app import SlackSetupError, create_app
+
+log = logging.getLogger("kpibot")
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    # slack_sdk logs request bodies (with tokens) at DEBUG: keep it above that.
+    logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger().level))
+
+
+def run_socket_mode(settings: Settings) -> None:
+    """Connect over a websocket with the app token; no public URL needed."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    app_token = settings.slack_app_token
+    if not app_token:
+        raise SlackSetupError(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs the app-level token (xapp-…). "
+            "See README, 'Connect a Slack workspace'."
+        )
+    components = build(settings, auto_upgrade=False)
+    app = create_app(components, http_mode=False)
+    log.info("kpibot connecting to Slack in Socket Mode")
+    SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]
+
+
+def serve_http(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve POST /slack/events and GET /healthz under gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    if not settings.slack_signing_secret:
+        raise SlackSetupError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode must verify that requests come from "
+            "Slack. See README, 'Connect a Slack workspace'."
+        )
+    if not settings.slack_bot_token:
+        raise SlackSetupError("SLACK_BOT_TOKEN is not set: kpibot needs its bot token.")
+    # Check (not change) the schema before forking, so a stale database fails loudly once.
+    build(settings, auto_upgrade=False).dispose()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("timeout", 30)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            from bot.slack.web import KpibotWsgi
+
+            return KpibotWsgi(build(settings, auto_upgrade=False))
+
+    Server().run()
+
+
+def wsgi_from_env() -> Any:
+    """For `gunicorn 'bot.slack.runtimes:wsgi_from_env()'` in a custom deployment."""
+    from bot.slack.web import KpibotWsgi
+
+    settings = Settings.from_env()
+    configure_logging(settings)
+    components: Components = build(settings, auto_upgrade=False)
+    return KpibotWsgi(components)

@@ -1,0 +1,46 @@
+"""Buttons on kpibot's messages: share a card, pick a campaign, turn a page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.actions import ACTION_PAGE, ACTION_PICK, ACTION_SHARE, CardRef, PageRef
+from bot.render.blocks import card_message
+from bot.slack.replies import IN_CHANNEL, SlackDeps, as_response, reply_for
+
+
+def _value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "")
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    @app.action(ACTION_SHARE)
+    def share(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        ref = CardRef.decode(_value(body))
+        card = deps.kpis.card_for(ref.campaign_id, ref.period, ref.compare)
+        user = str((body.get("user") or {}).get("id") or "")
+        message = card_message(card, shared_by=user, with_actions=False)
+        deps.responder.send(
+            body["response_url"], as_response(message, IN_CHANNEL, replace_original=False)
+        )
+
+    @app.action(re.compile(f"^{ACTION_PICK}_\\d+$"))
+    def pick(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        ref = CardRef.decode(_value(body))
+        card = deps.kpis.card_for(ref.campaign_id, ref.period, ref.compare)
+        deps.responder.send(
+            body["response_url"], as_response(card_message(card), replace_original=True)
+        )
+
+    @app.action(re.compile(f"^{ACTION_PAGE}_(prev|next)$"))
+    def turn_page(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        ref = PageRef.decode(_value(body))
+        message = reply_for(deps.kpis, ref.query, page=ref.page)
+        deps.responder.send(body["response_url"], as_response(message, replace_original=True))
