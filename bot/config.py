@@ -38,6 +38,7 @@ class Settings:
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     log_level: str = "INFO"
+    ack_budget_seconds: Decimal = Decimal(2)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -89,6 +90,7 @@ class Settings:
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             slack_api_url=_api_url(env.get("SLACK_API_URL", "")),
             log_level=(env.get("KPIBOT_LOG_LEVEL", "INFO").strip() or "INFO").upper(),
+            ack_budget_seconds=_budget(env),
         )
 
 
@@ -121,4 +123,13 @@ def _positive(env: Mapping[str, str], name: str, default: Decimal) -> Decimal:
     value = _decimal(env, name, default)
     if value <= 0:
         raise SettingsError(f"{name}={value} must be above 0")
+    return value
+
+
+def _budget(env: Mapping[str, str]) -> Decimal:
+    value = _decimal(env, "KPIBOT_ACK_BUDGET_SECONDS", Decimal(2))
+    if not Decimal(0) <= value <= Decimal("2.5"):
+        raise SettingsError(
+            f"KPIBOT_ACK_BUDGET_SECONDS={value} must be between 0 and 2.5 (Slack waits 3 s)"
+        )
     return value

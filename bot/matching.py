@@ -63,6 +63,16 @@ def _fuzzy(lowered: str, campaigns: Sequence[CampaignInfo]) -> Match:
     best_score = scored[0][1]
     runner_up = scored[1][1] if len(scored) > 1 else 0.0
     best = campaigns[scored[0][2]]
-    if best_score >= FUZZY_ACCEPT and best_score - runner_up >= FUZZY_MARGIN:
+    if (
+        best_score >= FUZZY_ACCEPT
+        and best_score - runner_up >= FUZZY_MARGIN
+        and _covers(lowered, names[scored[0][2]])
+    ):
         return Match(best, how="fuzzy")
     return Match(None, tuple(campaigns[i] for _, _, i in scored), how="fuzzy")
+
+
+def _covers(wanted: str, name: str) -> bool:
+    """A text longer than the name must be a typo of the whole name, not the name plus words:
+    WRatio scores "summer sale 2024" against "summer sale" as a near-perfect match."""
+    return len(wanted) <= len(name) or fuzz.ratio(wanted, name) >= FUZZY_ACCEPT

@@ -21,26 +21,37 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.action(ACTION_SHARE)
     def share(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        ref = CardRef.decode(_value(body))
-        card = deps.kpis.card_for(ref.campaign_id, ref.period, ref.compare)
-        user = str((body.get("user") or {}).get("id") or "")
-        message = card_message(card, shared_by=user, with_actions=False)
-        deps.responder.send(
-            body["response_url"], as_response(message, IN_CHANNEL, replace_original=False)
-        )
+
+        def post_in_channel() -> None:
+            ref = CardRef.decode(_value(body))
+            card = deps.kpis.card_for(ref.campaign_id, ref.period, ref.compare)
+            user = str((body.get("user") or {}).get("id") or "")
+            message = card_message(card, shared_by=user, with_actions=False)
+            reply = as_response(message, IN_CHANNEL, replace_original=False)
+            deps.responder.send(body["response_url"], reply)
+
+        deps.after_ack(body, post_in_channel)
 
     @app.action(re.compile(f"^{ACTION_PICK}_\\d+$"))
     def pick(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        ref = CardRef.decode(_value(body))
-        card = deps.kpis.card_for(ref.campaign_id, ref.period, ref.compare)
-        deps.responder.send(
-            body["response_url"], as_response(card_message(card), replace_original=True)
-        )
+
+        def answer_for_pick() -> None:
+            ref = CardRef.decode(_value(body))
+            card = deps.kpis.card_for(ref.campaign_id, ref.period, ref.compare)
+            reply = as_response(card_message(card), replace_original=True)
+            deps.responder.send(body["response_url"], reply)
+
+        deps.after_ack(body, answer_for_pick)
 
     @app.action(re.compile(f"^{ACTION_PAGE}_(prev|next)$"))
     def turn_page(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        ref = PageRef.decode(_value(body))
-        message = reply_for(deps.kpis, ref.query, page=ref.page)
-        deps.responder.send(body["response_url"], as_response(message, replace_original=True))
+
+        def show_page() -> None:
+            ref = PageRef.decode(_value(body))
+            message = reply_for(deps.kpis, ref.query, page=ref.page)
+            reply = as_response(message, replace_original=True)
+            deps.responder.send(body["response_url"], reply)
+
+        deps.after_ack(body, show_page)

@@ -19,7 +19,11 @@ def register(app: App, deps: SlackDeps) -> None:
             message = pending.result(timeout=deps.ack_budget)
         except FutureTimeout:
             ack()
-            message = pending.result()
-            deps.responder.send(str(command["response_url"]), as_response(message))
+
+            def finish() -> None:
+                reply = as_response(pending.result())
+                deps.responder.send(str(command["response_url"]), reply)
+
+            deps.after_ack(command, finish)
             return
         ack(text=message["text"], blocks=message["blocks"], response_type=EPHEMERAL)

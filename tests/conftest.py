@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -43,6 +44,13 @@ def _libpq(url: str) -> str:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh schema in the test PostgreSQL, reached through search_path."""
+    with postgres_schema() as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """Create a throwaway schema in the test PostgreSQL; yield a URL that uses it."""
     base = _postgres_base_url()
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(_libpq(base), autocommit=True) as admin:

@@ -176,7 +176,8 @@ def help_message(h: Help) -> dict[str, Any]:
     """The query language, generated from the Help answer's commands, periods and KPIs."""
     blocks: list[dict[str, Any]] = [_header("/kpi — campaign KPIs")]
     commands = [
-        f"`/kpi {escaped(usage, 300)}` — {escaped(what, 300)}, e.g. `/kpi {escaped(ex, 300)}`"
+        f"`/kpi {escaped(usage, 300)}` — {escaped(what, 300)}"
+        + (f", e.g. `/kpi {escaped(ex, 300)}`" if ex.strip() and ex != usage else "")
         for usage, what, ex in h.commands
     ]
     blocks += _packed("*Commands*", commands, "\n")

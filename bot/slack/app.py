@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 
 from bot.composition import Components
 from bot.config import Settings
 from bot.slack.clients import Responder, web_client
 from bot.slack.replies import SlackDeps
-from bot.slack.request_log import log_request
+from bot.slack.request_log import LoggedApp
 from handlers import buttons, errors, kpi_command
 
 
@@ -26,7 +25,7 @@ def _require(value: str | None, name: str, why: str) -> str:
     return value
 
 
-def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> App:
+def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> LoggedApp:
     """Build the Bolt app; HTTP mode verifies every request's signature, always."""
     settings: Settings = components.settings
     token = _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "kpibot needs its bot token")
@@ -41,18 +40,21 @@ def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> 
         # cannot stop /kpi from answering in the acknowledgement.
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
-    app = App(
+    app = LoggedApp(
         client=web_client(settings, token),
         signing_secret=secret,
         authorize=authorize,
         request_verification_enabled=http_mode,
         logger=logging.getLogger("kpibot.bolt"),
+        # Listeners return once acknowledged; slower work goes to SlackDeps.after_ack, so
+        # an error before the ack becomes the apology in the HTTP answer itself.
+        process_before_response=True,
     )
-    app.use(log_request)
     deps = SlackDeps(
         kpis=components.kpis,
         responder=Responder(),
         executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kpibot-answer"),
+        ack_budget=float(settings.ack_budget_seconds),
     )
     errors.register(app, deps)
     kpi_command.register(app, deps)

@@ -1,7 +1,8 @@
-"""From query text to a Slack message: the one adapter the listeners share."""
+"""From query text to a Slack message, and work that finishes after the acknowledgement."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -10,11 +11,13 @@ from bot.query import QueryError
 from bot.render.blocks import answer_message, error_message
 from bot.service import KpiService
 from bot.slack.clients import Responder
+from bot.slack.failures import EPHEMERAL, apologise_later
 
-EPHEMERAL = "ephemeral"
 IN_CHANNEL = "in_channel"
-# Slack waits 3 s for the HTTP answer; beyond this budget the answer goes to response_url.
+# Slack waits 3 s for the HTTP answer; beyond the budget the answer goes to response_url.
 ACK_BUDGET_SECONDS = 2.0
+
+__all__ = ["EPHEMERAL", "IN_CHANNEL", "SlackDeps", "as_response", "reply_for"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,17 @@ class SlackDeps:
     responder: Responder
     executor: ThreadPoolExecutor
     ack_budget: float = ACK_BUDGET_SECONDS
+
+    def after_ack(self, body: dict[str, Any], work: Callable[[], None]) -> None:
+        """Run work after the acknowledgement; a failure is logged and apologised for."""
+
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:  # the background twin of app.error
+                apologise_later(self.responder, exc, body)
+
+        self.executor.submit(run)
 
 
 def reply_for(kpis: KpiService, text: str, page: int = 0) -> dict[str, Any]:

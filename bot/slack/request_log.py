@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 
 log = logging.getLogger("kpibot.requests")
 
@@ -30,23 +29,21 @@ def describe(body: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def log_request(
-    request: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]
-) -> BoltResponse:
-    """Bolt global middleware: time the request through to its acknowledgement."""
-    started = time.perf_counter()
-    outcome = "error"
-    status = 500
-    try:
-        response = next()
-        status = response.status
-        outcome = "ok" if status == 200 else "refused"
-        return response
-    finally:
-        fields = describe(body)
-        fields.update(
-            status=str(status),
-            outcome=outcome,
-            latency_ms=f"{(time.perf_counter() - started) * 1000:.1f}",
-        )
-        log.info("slack_request %s", json.dumps(fields, sort_keys=True))
+class LoggedApp(App):
+    """A Bolt App that logs every dispatched request once, in both runtimes."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = super().dispatch(req)
+            status = response.status
+            return response
+        finally:
+            fields = describe(req.body if isinstance(req.body, dict) else {})
+            fields.update(
+                status=str(status),
+                outcome={200: "ok", 401: "unauthorized"}.get(status, "error"),
+                latency_ms=f"{(time.perf_counter() - started) * 1000:.1f}",
+            )
+            log.info("slack_request %s", json.dumps(fields, sort_keys=True))
