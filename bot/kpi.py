@@ -15,6 +15,7 @@ class Good(Enum):
 
     HIGHER = "higher"
     LOWER = "lower"
+    NEITHER = "neither"
 
 
 class Unit(Enum):
@@ -127,7 +128,8 @@ def _ltv_cac(t: Totals, e: Economics) -> Decimal | None:
 
 
 KPIS: tuple[Kpi, ...] = (
-    Kpi("spend", "Spend", Unit.MONEY, Good.LOWER, lambda t, e: t.spend),
+    # More spend is neither good nor bad on its own: its arrow is never coloured.
+    Kpi("spend", "Spend", Unit.MONEY, Good.NEITHER, lambda t, e: t.spend),
     Kpi("impressions", "Impressions", Unit.COUNT, Good.HIGHER, lambda t, e: t.impressions),
     Kpi("clicks", "Clicks", Unit.COUNT, Good.HIGHER, lambda t, e: t.clicks),
     Kpi("ctr", "CTR", Unit.PERCENT, Good.HIGHER, lambda t, e: _div(t.clicks, t.impressions)),
@@ -188,7 +190,7 @@ def compare(
 
 def is_improvement(key: str, change: Decimal | None) -> bool | None:
     """Whether a change is good for this KPI; None when flat or undefined."""
-    if change is None or change == 0:
-        return None
     kpi = KPI_BY_KEY[key]
+    if change is None or change == 0 or kpi.good is Good.NEITHER:
+        return None
     return (change > 0) == (kpi.good is Good.HIGHER)

@@ -42,6 +42,9 @@ class ListQuery:
 
 @dataclass(frozen=True, slots=True)
 class RankQuery:
+    """`top` (best first) or `bottom` (worst first, lowest_first=True) by a KPI's direction of
+    good: the top CPA is the lowest CPA."""
+
     kpi: str
     period: Period
     limit: int

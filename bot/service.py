@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers import Answer, CampaignCard, Comparison, Help, Row, Scope, Suggestions, Table
 from bot.campaign import CampaignInfo
-from bot.kpi import KPIS, Economics, KpiValue, Totals, compare, compute_kpis, sum_totals
+from bot.kpi import (
+    KPI_BY_KEY,
+    KPIS,
+    Economics,
+    Good,
+    KpiValue,
+    Totals,
+    compare,
+    compute_kpis,
+    sum_totals,
+)
 from bot.matching import match_campaign
 from bot.periods import PERIOD_EXAMPLES, Period, today_in
 from bot.query import (
@@ -155,9 +165,12 @@ class KpiService:
                 undefined += 1
                 continue
             scored.append((Decimal(value), campaigns[campaign_id], kpis, found.last_day))
+        # `top` is the best first and `bottom` the worst first, by the KPI's direction of good:
+        # the top CPA is the lowest CPA.
+        descending = (KPI_BY_KEY[query.kpi].good is Good.HIGHER) != query.lowest_first
         scored.sort(
             key=lambda item: (
-                item[0] if query.lowest_first else -item[0],
+                -item[0] if descending else item[0],
                 item[1].name.lower(),
             )
         )

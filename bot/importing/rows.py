@@ -14,6 +14,14 @@ from bot.money import MoneyError, is_currency, to_micros
 #  spend_micros, revenue_micros)
 StagedRow = tuple[int, int, str, str, int, int, int, int, int, int, int]
 
+# Limits per row that keep every stored value and its sums inside a 64-bit integer.
+MAX_COUNT = 10**15
+MAX_AMOUNT = Decimal(10**12)
+
+
+def _not_a_date(text: str) -> str:
+    return "is empty" if not text else f"{text!r} is not a date (use YYYY-MM-DD)"
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -41,6 +49,7 @@ class CampaignSeen:
     channel: str
     currency: str
     first_line: int
+    currency_given: bool  # False: the file had none, so the default currency was used
 
 
 @dataclass(slots=True)
@@ -98,7 +107,10 @@ class RowReader:
             self.warnings.append(
                 Problem(line, "clicks", f"{clicks} clicks but only {impressions} impressions")
             )
-        ref = self._campaign_ref(line, platform, account, external_id, name, channel, currency)
+        given = bool(self._cell(row, fmt.currency))
+        ref = self._campaign_ref(
+            line, platform, account, external_id, name, channel, currency, given
+        )
         if ref is None:
             return None
         grain = "|".join(self._cell(row, c) for c in fmt.grain)
@@ -111,7 +123,7 @@ class RowReader:
         cached = self._days.get(text, "")
         if cached != "":
             if cached is None:
-                self._bad(line, self.fmt.date, f"{text!r} is not a date (use YYYY-MM-DD)")
+                self._bad(line, self.fmt.date, _not_a_date(text))
             return cached
         value: str | None
         try:
@@ -123,8 +135,7 @@ class RowReader:
             value = None
         self._days[text] = value
         if value is None:
-            what = "is empty" if not text else f"{text!r} is not a date (use YYYY-MM-DD)"
-            self._bad(line, self.fmt.date, what)
+            self._bad(line, self.fmt.date, _not_a_date(text))
         return value
 
     def _count(self, line: int, row: list[str], column: str) -> int:
@@ -146,6 +157,9 @@ class RowReader:
         if value < 0:
             self._bad(line, column, f"{value} is negative; counts cannot be below 0")
             return 0
+        if value > MAX_COUNT:
+            self._bad(line, column, f"{text} is too large; at most {MAX_COUNT:,} per row")
+            return 0
         return value
 
     def _money(self, line: int, text: str, column: str, *, required: bool) -> int:
@@ -162,6 +176,9 @@ class RowReader:
             return 0
         if value < 0:
             self._bad(line, column, f"{text} is negative; amounts cannot be below 0")
+            return 0
+        if value > MAX_AMOUNT:
+            self._bad(line, column, f"{text} is too large; at most {MAX_AMOUNT:,} per row")
             return 0
         return to_micros(value)
 
@@ -197,6 +214,7 @@ class RowReader:
         name: str,
         channel: str,
         currency: str,
+        currency_given: bool,
     ) -> int | None:
         key = (platform, account, external_id)
         ref = self._refs.get(key)
@@ -204,7 +222,9 @@ class RowReader:
             ref = len(self.campaigns)
             self._refs[key] = ref
             self.campaigns.append(
-                CampaignSeen(platform, account, external_id, name, channel, currency, line)
+                CampaignSeen(
+                    platform, account, external_id, name, channel, currency, line, currency_given
+                )
             )
             return ref
         seen = self.campaigns[ref]

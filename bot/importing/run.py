@@ -184,7 +184,11 @@ def _load(
                             "currency",
                             f"campaign {reader.campaigns[c.ref].name!r} is stored in "
                             f"{c.stored}, the file says {reader.campaigns[c.ref].currency}; "
-                            "import it with --currency " + c.stored,
+                            + (
+                                "one campaign has one currency"
+                                if reader.campaigns[c.ref].currency_given
+                                else "import it with --currency " + c.stored
+                            ),
                         )
                         for c in conflicts
                     ]
@@ -202,7 +206,8 @@ def _load(
                     transaction.rollback()
                 raise
     except SourceError as exc:
-        raise ImportFailed(source, [f"{source}: {exc}"], 1) from exc
+        where = source if exc.line is None else f"{source}:{exc.line}"
+        raise ImportFailed(source, [f"{where}: {exc}"], 1) from exc
     spend: dict[str, int] = {}
     for ref, micros in spend_by_ref.items():
         currency = reader.campaigns[ref].currency

@@ -14,7 +14,11 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 class SourceError(ValueError):
-    """A file that cannot be read as CSV text."""
+    """A file that cannot be read as CSV text; `line` is where, when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class CsvSource:
@@ -25,6 +29,7 @@ class CsvSource:
         self.size = size
         compressed = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
+        self._compressed = compressed
         stream: BinaryIO = gzip.GzipFile(fileobj=raw) if compressed else raw  # type: ignore[assignment]
         self._text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         self._reader = csv.reader(self._text)
@@ -42,14 +47,31 @@ class CsvSource:
                 if row and any(cell.strip() for cell in row):
                     yield reader.line_num, row
         except UnicodeDecodeError as exc:
+            # The text layer decodes ahead of the CSV reader, so line_num is not the bad line.
             raise SourceError(
-                f"line {reader.line_num + 1}: not UTF-8 text ({exc.reason}); "
-                "save the file as UTF-8 and import it again"
+                f"not UTF-8 text ({exc.reason}); save the file as UTF-8 and import it again",
+                self._undecodable_line(),
             ) from exc
         except (OSError, EOFError) as exc:
             raise SourceError(f"cannot read the file: {exc}") from exc
         except csv.Error as exc:
-            raise SourceError(f"line {reader.line_num}: {exc}") from exc
+            raise SourceError(str(exc), reader.line_num) from exc
+
+    def _undecodable_line(self) -> int | None:
+        """The first line that is not UTF-8, read again from the start (only after a failure)."""
+        try:
+            self._raw.seek(0)
+            stream: BinaryIO = (
+                gzip.GzipFile(fileobj=self._raw) if self._compressed else self._raw  # type: ignore[assignment]
+            )
+            for number, line in enumerate(stream, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+        except (OSError, EOFError):
+            return None
+        return None
 
 
 @contextmanager

@@ -229,6 +229,8 @@ def _change_text(key: str, change: Decimal | None, locale: str) -> str:
         return text
     good = is_improvement(key, change)
     arrow = UP if change > 0 else DOWN
+    if good is None:
+        return f"{arrow} {text}"
     return f"{GOOD if good else BAD} {arrow} {text}"
 
 

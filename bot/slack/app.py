@@ -40,16 +40,21 @@ def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> 
         # cannot stop /kpi from answering in the acknowledgement.
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
+    bolt_logger = logging.getLogger("kpibot.bolt")
+    # Bolt warns that SLACK_BOT_TOKEN is unused because `authorize` supplies it: expected here.
+    previous_level = bolt_logger.level
+    bolt_logger.setLevel(logging.ERROR)
     app = LoggedApp(
         client=web_client(settings, token),
         signing_secret=secret,
         authorize=authorize,
         request_verification_enabled=http_mode,
-        logger=logging.getLogger("kpibot.bolt"),
+        logger=bolt_logger,
         # Listeners return once acknowledged; slower work goes to SlackDeps.after_ack, so
         # an error before the ack becomes the apology in the HTTP answer itself.
         process_before_response=True,
     )
+    bolt_logger.setLevel(previous_level)
     deps = SlackDeps(
         kpis=components.kpis,
         responder=Responder(),

@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-_BOLD = re.compile(r"\*([^*\n]+)\*")
+_STYLED = re.compile(r"\*([^*\n]+)\*|_([^_\n]+)_|(:large_green_circle:)|(:red_circle:)|<@(\w+)>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,15 +24,28 @@ class Button:
 
 
 def _mrkdwn(text: str) -> Text:
-    unescaped = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     out = Text()
     last = 0
-    for match in _BOLD.finditer(unescaped):
-        out.append(unescaped[last : match.start()])
-        out.append(match.group(1), style="bold")
+    for match in _STYLED.finditer(text):
+        out.append(_unescape(text[last : match.start()]))
+        bold, italic, good, bad, user = match.groups()
+        if bold:
+            out.append(_unescape(bold), style="bold")
+        elif italic:
+            out.append(_unescape(italic), style="italic dim")
+        elif good:
+            out.append("●", style="green")
+        elif bad:
+            out.append("●", style="red")
+        else:
+            out.append(f"@{user}", style="blue")
         last = match.end()
-    out.append(unescaped[last:])
+    out.append(_unescape(text[last:]))
     return out
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _text(obj: dict[str, Any] | None) -> Text:

@@ -180,7 +180,10 @@ def test_default_economics_are_one_and_one() -> None:
 
 def test_every_kpi_knows_its_direction_of_good() -> None:
     lower = {k.key for k in KPIS if k.good is Good.LOWER}
-    assert lower == {"spend", "cpc", "cpm", "cpl", "cpa", "cac"}
+    assert lower == {"cpc", "cpm", "cpl", "cpa", "cac"}
+    neither = {k.key for k in KPIS if k.good is Good.NEITHER}
+    assert neither == {"spend"}
+    assert is_improvement("spend", Decimal("0.5")) is None
 
 
 def test_money_kpis_are_decimal() -> None:
@@ -232,7 +235,7 @@ def test_compare_gives_the_change_of_every_kpi() -> None:
         ("cpa", Decimal("-0.1"), True),
         ("cpa", Decimal("0.1"), False),
         ("cpc", Decimal("-0.5"), True),
-        ("spend", Decimal("0.2"), False),
+        ("spend", Decimal("0.2"), None),
         ("roas", Decimal("0.1"), True),
         ("roas", Decimal("-0.1"), False),
         ("ctr", Decimal("0.01"), True),
@@ -252,6 +255,10 @@ def test_is_improvement_for_every_kpi(kpi: object) -> None:
     key = kpi.key  # type: ignore[attr-defined]
     up = is_improvement(key, Decimal("0.01"))
     down = is_improvement(key, Decimal("-0.01"))
+    if KPI_BY_KEY[key].good is Good.NEITHER:
+        assert up is None
+        assert down is None
+        return
     assert up is (KPI_BY_KEY[key].good is Good.HIGHER)
     assert down is (not up)
 
