@@ -34,15 +34,15 @@ def _card(card: CampaignCard) -> RenderableType:
     for key in card_kpi_keys(card):
         value = format_kpi(key, card.kpis[key], card.currency)
         if comparison is None:
-            table.add_row(KPI_BY_KEY[key].label, value)
+            table.add_row(KPI_BY_KEY[key].label, Text(value))
             continue
         change = comparison.change.get(key)
         good = is_improvement(key, change)
         style = "green" if good else "red" if good is False else ""
         table.add_row(
             KPI_BY_KEY[key].label,
-            value,
-            format_kpi(key, comparison.kpis[key], card.currency),
+            Text(value),
+            Text(format_kpi(key, comparison.kpis[key], card.currency)),
             Text(format_change(change), style=style),
         )
     scope = card.scope
@@ -50,22 +50,22 @@ def _card(card: CampaignCard) -> RenderableType:
     footer = Text(
         f"{freshness(card)} · {card.currency} · {scope.platform} · {scope.channel}", style="dim"
     )
-    return Panel(Group(table, footer), title=title, title_align="left")
+    return Panel(Group(table, footer), title=Text(title), title_align="left")
 
 
 def _table(answer: Table) -> RenderableType:
     period = answer.period
     when = f" · {period.label} ({period.start} – {period.end})" if period else ""
-    table = RichTable(title=answer.title + when, title_justify="left")
+    table = RichTable(title=Text(answer.title + when), title_justify="left")
     table.add_column("Campaign")
     if answer.kind == "list":
         for heading in ("Platform", "Channel", "Currency", "Data through"):
             table.add_column(heading)
         for row in answer.rows:
             table.add_row(
-                row.scope.name,
-                row.scope.platform or "",
-                row.scope.channel or "",
+                Text(row.scope.name),
+                Text(row.scope.platform or ""),
+                Text(row.scope.channel or ""),
                 row.currency,
                 row.data_through.isoformat() if row.data_through else UNDEFINED,
             )
@@ -76,7 +76,7 @@ def _table(answer: Table) -> RenderableType:
         for row in answer.rows:
             cells = [format_kpi(key, row.kpis.get(key), row.currency) for key in answer.columns]
             name = Text(row.scope.name, style="bold" if row.scope.type == "total" else "")
-            table.add_row(name, row.currency, *cells)
+            table.add_row(name, row.currency, *(Text(c) for c in cells))
     if not answer.rows:
         return Group(table, Text("Nothing to show for this period.", style="dim"))
     if answer.note:
@@ -100,10 +100,10 @@ def _help(answer: Help) -> RenderableType:
     table.add_column("What")
     table.add_column("Example")
     for usage, what, example in answer.commands:
-        table.add_row(usage, what, example)
+        table.add_row(Text(usage), Text(what), Text(example))
     periods = RichTable(title="Periods (default: 7d)", title_justify="left")
     periods.add_column("Period")
     periods.add_column("Means")
     for example, what in answer.periods:
-        periods.add_row(example, what)
+        periods.add_row(Text(example), Text(what))
     return Group(table, periods)
