@@ -62,8 +62,7 @@ def import_command(
     except MoneyError as exc:
         raise click.BadParameter(str(exc), param_hint="--currency") from exc
     components = _components(ctx)
-    out = Console()
-    err = Console(stderr=True)
+    out = Console(stderr=True)
     failed = 0
     try:
         for path in files:
@@ -71,13 +70,14 @@ def import_command(
                 summary = _import_one(components, path, default_currency, dry_run, out)
             except ImportFailed as exc:
                 failed += 1
-                err.print(str(exc), markup=False, highlight=False)
+                # Plain lines, never wrapped: `file:line: column: message` stays greppable.
+                click.echo(str(exc), err=True)
                 for warning in exc.warnings:
-                    err.print(f"warning: {warning}", markup=False, highlight=False)
+                    click.echo(f"warning: {warning}", err=True)
                 continue
             for warning in summary.warnings:
-                err.print(f"warning: {warning}", markup=False, highlight=False)
-            out.print(summary.line(), markup=False, highlight=False)
+                click.echo(f"warning: {warning}", err=True)
+            click.echo(summary.line())
     finally:
         components.dispose()
     if failed:
@@ -150,7 +150,7 @@ def demo_command(ctx: click.Context, folder: Path) -> None:
     console = Console()
     with console.status("Generating 400 days of demo data…"):
         summary = build_demo(settings, folder)
-    console.print(summary.line(), markup=False, highlight=False)
+    click.echo(summary.line())
     url = demo_url(folder)
     components = build(with_database(settings, url))
     try:
@@ -159,7 +159,7 @@ def demo_command(ctx: click.Context, folder: Path) -> None:
             console.print(render_answer(components.kpis.answer(text)))
     finally:
         components.dispose()
-    console.print(messages.demo_next_steps(url), markup=False, highlight=False)
+    click.echo(messages.demo_next_steps(url))
 
 
 @main.command("run")

@@ -33,9 +33,12 @@ def match_campaign(text: str, campaigns: Sequence[CampaignInfo]) -> Match:
     wanted = text.strip()
     lowered = wanted.lower()
     slug = slugify(wanted)
+    # A native CSV without campaign_id uses the name as the id: that is no id to match first,
+    # or one of two campaigns with the same name would win silently.
+    with_ids = [c for c in campaigns if c.external_id != c.name]
     for how, hits in (
-        ("id", [c for c in campaigns if c.external_id == wanted]),
-        ("id", [c for c in campaigns if c.external_id.lower() == lowered]),
+        ("id", [c for c in with_ids if c.external_id == wanted]),
+        ("id", [c for c in with_ids if c.external_id.lower() == lowered]),
         ("name", [c for c in campaigns if c.name.lower() == lowered]),
         ("slug", [c for c in campaigns if slug and c.slug == slug]),
         ("prefix", [c for c in campaigns if slug and c.slug.startswith(slug)]),

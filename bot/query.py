@@ -43,7 +43,7 @@ class ListQuery:
 @dataclass(frozen=True, slots=True)
 class RankQuery:
     """`top` (best first) or `bottom` (worst first, lowest_first=True) by a KPI's direction of
-    good: the top CPA is the lowest CPA."""
+    good: the top CPA is the lowest CPA (the top spend is the biggest spend)."""
 
     kpi: str
     period: Period

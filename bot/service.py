@@ -165,9 +165,11 @@ class KpiService:
                 undefined += 1
                 continue
             scored.append((Decimal(value), campaigns[campaign_id], kpis, found.last_day))
-        # `top` is the best first and `bottom` the worst first, by the KPI's direction of good:
-        # the top CPA is the lowest CPA.
-        descending = (KPI_BY_KEY[query.kpi].good is Good.HIGHER) != query.lowest_first
+        # `top` is the best first and `bottom` the worst first, by the KPI's direction of good
+        # (the top CPA is the lowest); spend is a volume: its top is the biggest spender.
+        kpi = KPI_BY_KEY[query.kpi]
+        best_is_highest = kpi.good is Good.HIGHER or kpi.key == "spend"
+        descending = best_is_highest != query.lowest_first
         scored.sort(
             key=lambda item: (
                 -item[0] if descending else item[0],

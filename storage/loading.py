@@ -190,13 +190,13 @@ class MetricsLoad:
             f"SELECT r.campaign_id, s.day, {sums} FROM kpibot_staging s "
             "JOIN kpibot_refs r ON r.ref = s.ref GROUP BY r.campaign_id, s.day"
         )
-        connection.exec_driver_sql(
-            "DELETE FROM daily_metrics WHERE EXISTS (SELECT 1 FROM kpibot_agg a "
-            "WHERE a.campaign_id = daily_metrics.campaign_id AND a.day = daily_metrics.day)"
-        )
+        # Replace what is stored for these campaign-days: one upsert, driven by the new rows
+        # (a DELETE … WHERE EXISTS would scan every stored row on SQLite).
+        updates = ", ".join(f"{m} = excluded.{m}" for m in _MEASURES)
         connection.exec_driver_sql(
             f"INSERT INTO daily_metrics (campaign_id, day, {measures}) "
-            f"SELECT campaign_id, day, {measures} FROM kpibot_agg"
+            f"SELECT campaign_id, day, {measures} FROM kpibot_agg WHERE true "
+            f"ON CONFLICT (campaign_id, day) DO UPDATE SET {updates}"
         )
         counts = connection.exec_driver_sql(
             "SELECT COUNT(*), COUNT(DISTINCT day) FROM kpibot_agg"

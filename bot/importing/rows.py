@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from bot.channels import channel_for_platform, normalize_channel, platform_slug
+from bot.channels import CHANNELS, channel_for_platform, normalize_channel, platform_slug
 from bot.importing.formats import COUNT_COLUMNS, ImportFormat
-from bot.money import MoneyError, is_currency, to_micros
+from bot.money import MICROS_PER_UNIT, MoneyError, is_currency, to_micros
 
 # (line, campaign_ref, day, grain, impressions, clicks, leads, conversions, new_customers,
 #  spend_micros, revenue_micros)
@@ -65,18 +65,22 @@ class RowReader:
     warnings: list[Problem] = field(default_factory=list)
     _refs: dict[tuple[str, str, str], int] = field(default_factory=dict)
     _days: dict[str, str | None] = field(default_factory=dict)
-    _index: dict[str, int] = field(default_factory=dict)
+    _platforms: dict[str, str] = field(default_factory=dict)
+    _channels: dict[str, str | None] = field(default_factory=dict)
+    _currencies: dict[str, bool] = field(default_factory=dict)
+    _columns: dict[str, int] = field(default_factory=dict)
+    _counts: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
-        self._index = {name: i for i, name in enumerate(self.header)}
+        # Column positions are resolved once: parse() runs for every row of every file.
+        self._columns = {name: i for i, name in enumerate(self.header)}
+        self._counts = tuple(
+            (column, self._columns[column]) for column in COUNT_COLUMNS if column in self._columns
+        )
 
     def _cell(self, row: list[str], column: str | None) -> str:
-        if column is None:
-            return ""
-        i = self._index.get(column)
-        if i is None or i >= len(row):
-            return ""
-        return row[i].strip()
+        i = self._columns.get(column) if column is not None else None
+        return "" if i is None else row[i].strip()
 
     def parse(self, line: int, row: list[str]) -> StagedRow | None:
         """One staged row, or None after recording what is wrong with it."""
@@ -87,34 +91,61 @@ class RowReader:
             return None
         before = len(self.problems)
         fmt = self.fmt
-        day = self._day(line, self._cell(row, fmt.date))
-        name = self._cell(row, fmt.campaign_name)
+        cell = self._cell
+        day_text = cell(row, fmt.date)
+        day = self._days.get(day_text) or self._day(line, day_text)
+        name = cell(row, fmt.campaign_name)
         if not name:
             self._bad(line, fmt.campaign_name, "is empty; every row needs a campaign")
-        external_id = self._cell(row, fmt.campaign_id) or name
-        platform_text = self._cell(row, fmt.platform)
-        platform = platform_slug(platform_text) if platform_text else self.default_platform
-        account = self._cell(row, fmt.account)
-        counts = [self._count(line, row, column) for column in COUNT_COLUMNS]
-        spend = self._money(line, self._cell(row, "spend"), "spend", required=True)
-        revenue = self._money(line, self._cell(row, fmt.revenue), fmt.revenue, required=False)
+        external_id = cell(row, fmt.campaign_id) or name
+        platform_text = cell(row, fmt.platform)
+        platform = self._platforms.get(platform_text)
+        if platform is None:
+            platform = platform_slug(platform_text) if platform_text else self.default_platform
+            self._platforms[platform_text] = platform
+        account = cell(row, fmt.account)
+        counts = dict.fromkeys(COUNT_COLUMNS, 0)
+        for column, i in self._counts:
+            text = row[i]
+            if text:
+                try:
+                    value = int(text)
+                except ValueError:
+                    value = self._count(line, text.strip(), column)
+                if value < 0:
+                    self._bad(line, column, f"{value} is negative; counts cannot be below 0")
+                counts[column] = value
+        spend = self._money(line, cell(row, "spend"), "spend", required=True)
+        revenue = self._money(line, cell(row, fmt.revenue), fmt.revenue, required=False)
         channel = self._channel(line, row, platform)
         currency = self._currency(line, row)
         if len(self.problems) > before or day is None:
             return None
-        impressions, clicks = counts[0], counts[1]
+        impressions, clicks = counts["impressions"], counts["clicks"]
         if clicks > impressions and impressions > 0:
             self.warnings.append(
                 Problem(line, "clicks", f"{clicks} clicks but only {impressions} impressions")
             )
-        given = bool(self._cell(row, fmt.currency))
+        given = bool(cell(row, fmt.currency))
         ref = self._campaign_ref(
             line, platform, account, external_id, name, channel, currency, given
         )
         if ref is None:
             return None
-        grain = "|".join(self._cell(row, c) for c in fmt.grain)
-        return (line, ref, day, grain, *counts, spend, revenue)  # type: ignore[return-value]
+        grain = "|".join(cell(row, c) for c in fmt.grain) if fmt.grain else ""
+        return (
+            line,
+            ref,
+            day,
+            grain,
+            impressions,
+            clicks,
+            counts["leads"],
+            counts["conversions"],
+            counts["new_customers"],
+            spend,
+            revenue,
+        )
 
     def _bad(self, line: int, column: str, message: str) -> None:
         self.problems.append(Problem(line, column, message))
@@ -138,35 +169,32 @@ class RowReader:
             self._bad(line, self.fmt.date, _not_a_date(text))
         return value
 
-    def _count(self, line: int, row: list[str], column: str) -> int:
-        text = self._cell(row, column)
+    def _count(self, line: int, text: str, column: str) -> int:
+        """The slow path for a count int() refused: '12.0' is fine, '1.5' or 'x' is not."""
         if not text:
             return 0
         try:
-            value = int(text)
-        except ValueError:
-            try:
-                exact = Decimal(text)
-            except InvalidOperation:
-                self._bad(line, column, f"{text!r} is not a whole number")
-                return 0
-            if not exact.is_finite() or exact != exact.to_integral_value():
-                self._bad(line, column, f"{text!r} is not a whole number")
-                return 0
-            value = int(exact)
-        if value < 0:
-            self._bad(line, column, f"{value} is negative; counts cannot be below 0")
+            exact = Decimal(text)
+        except InvalidOperation:
+            exact = Decimal("NaN")
+        if not exact.is_finite() or exact != exact.to_integral_value():
+            self._bad(line, column, f"{text!r} is not a whole number")
             return 0
-        if value > MAX_COUNT:
-            self._bad(line, column, f"{text} is too large; at most {MAX_COUNT:,} per row")
-            return 0
-        return value
+        return int(exact)
 
     def _money(self, line: int, text: str, column: str, *, required: bool) -> int:
         if not text:
             if required:
                 self._bad(line, column, "is empty; write 0 for no spend")
             return 0
+        whole, dot, fraction = text.partition(".")
+        if (
+            whole.isascii()
+            and whole.isdigit()
+            and (not dot or (fraction.isascii() and fraction.isdigit() and len(fraction) <= 6))
+        ):
+            # Exact fast path for the usual "123.45": integer arithmetic, no Decimal.
+            return int(whole) * MICROS_PER_UNIT + (int(fraction.ljust(6, "0")) if fraction else 0)
         try:
             value = Decimal(text)
             if not value.is_finite():
@@ -177,19 +205,16 @@ class RowReader:
         if value < 0:
             self._bad(line, column, f"{text} is negative; amounts cannot be below 0")
             return 0
-        if value > MAX_AMOUNT:
-            self._bad(line, column, f"{text} is too large; at most {MAX_AMOUNT:,} per row")
-            return 0
         return to_micros(value)
 
     def _channel(self, line: int, row: list[str], platform: str) -> str:
         text = self._cell(row, self.fmt.channel)
         if not text:
             return channel_for_platform(platform)
-        channel = normalize_channel(text)
+        channel = self._channels.get(text, "")
+        if channel == "":
+            channel = self._channels[text] = normalize_channel(text)
         if channel is None:
-            from bot.channels import CHANNELS
-
             self._bad(
                 line, "channel", f"{text!r} is not a channel type; use one of {', '.join(CHANNELS)}"
             )
@@ -201,7 +226,10 @@ class RowReader:
         if not text:
             return self.default_currency
         code = text.upper()
-        if not is_currency(code):
+        known = self._currencies.get(code)
+        if known is None:
+            known = self._currencies[code] = is_currency(code)
+        if not known:
             self._bad(line, "currency", f"{text!r} is not a currency code (use ISO 4217, e.g. DKK)")
         return code
 

@@ -98,6 +98,15 @@ def test_same_name_on_two_platforms_is_ambiguous() -> None:
         assert set(match.candidates) == {SUMMER_SALE, google_sale}, text
 
 
+def test_a_name_used_as_id_does_not_beat_a_same_named_campaign() -> None:
+    # A native CSV without campaign_id stores the name as the external id.
+    native = _campaign(11, "Summer Sale", "Summer Sale", "csv")
+    match = match_campaign("summer sale", [*CAMPAIGNS, native])
+    assert match.campaign is None
+    assert set(match.candidates) == {SUMMER_SALE, native}
+    assert match_campaign("Forår DK", CAMPAIGNS).campaign == FORAAR
+
+
 def test_same_id_on_two_platforms_is_ambiguous() -> None:
     twin = _campaign(8, "CAM101", "Back to School EU", "microsoft_ads")
     match = match_campaign("CAM101", [*CAMPAIGNS, twin])

@@ -143,7 +143,7 @@ def test_previous_period_comparison(service: KpiService) -> None:
     cpa_now, cpa_then = Decimal("410.5") / 38, Decimal(11)
     assert card.kpis["cpa"] == cpa_now
     assert comparison.change["cpa"] == (cpa_now - cpa_then) / cpa_then
-    assert is_improvement("cpa", comparison.change["cpa"]) is False  # CPA went up
+    assert is_improvement("cpa", comparison.change["cpa"]) is True  # CPA went down
 
 
 def test_vs_last_year(service: KpiService, engine: Engine, tmp_path: Path) -> None:
@@ -206,7 +206,9 @@ def test_today_is_in_the_configured_time_zone(
     service: KpiService, sessions: sessionmaker[Session]
 ) -> None:
     late_evening = datetime(2025, 8, 12, 22, 30, tzinfo=UTC)  # already the 13th in Copenhagen
-    copenhagen = _card(_service(sessions, late_evening, "Europe/Copenhagen"), "summer sale yesterday")
+    copenhagen = _card(
+        _service(sessions, late_evening, "Europe/Copenhagen"), "summer sale yesterday"
+    )
     utc = _card(_service(sessions, late_evening, "UTC"), "summer sale yesterday")
     assert copenhagen.period.start == date(2025, 8, 12)
     assert copenhagen.kpis["spend"] == Decimal("410.50")
