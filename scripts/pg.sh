@@ -259,5 +259,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     fi
     printf 'export KPIBOT_TEST_DATABASE_URL=%q\n' "$KPIBOT_TEST_DATABASE_URL"
     _pg_log "Ctrl-C to stop and delete the cluster"
-    while :; do sleep 3600; done
+    while :; do
+        sleep 3600 &
+        wait $! || true # `wait` returns at once on a signal, so the traps run promptly
+    done
 fi
