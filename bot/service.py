@@ -166,9 +166,9 @@ class KpiService:
                 continue
             scored.append((Decimal(value), campaigns[campaign_id], kpis, found.last_day))
         # `top` is the best first and `bottom` the worst first, by the KPI's direction of good
-        # (the top CPA is the lowest); spend is a volume: its top is the biggest spender.
+        # (the top CPA is the lowest); a KPI that is neither (spend) ranks biggest first.
         kpi = KPI_BY_KEY[query.kpi]
-        best_is_highest = kpi.good is Good.HIGHER or kpi.key == "spend"
+        best_is_highest = kpi.good is not Good.LOWER
         descending = best_is_highest != query.lowest_first
         scored.sort(
             key=lambda item: (

@@ -114,6 +114,8 @@ class RowReader:
                     value = self._count(line, text.strip(), column)
                 if value < 0:
                     self._bad(line, column, f"{value} is negative; counts cannot be below 0")
+                elif value > MAX_COUNT:
+                    self._bad(line, column, f"{value} is too large; at most {MAX_COUNT:,} per row")
                 counts[column] = value
         spend = self._money(line, cell(row, "spend"), "spend", required=True)
         revenue = self._money(line, cell(row, fmt.revenue), fmt.revenue, required=False)
@@ -191,6 +193,7 @@ class RowReader:
         if (
             whole.isascii()
             and whole.isdigit()
+            and len(whole) <= 12  # below MAX_AMOUNT
             and (not dot or (fraction.isascii() and fraction.isdigit() and len(fraction) <= 6))
         ):
             # Exact fast path for the usual "123.45": integer arithmetic, no Decimal.
@@ -204,6 +207,9 @@ class RowReader:
             return 0
         if value < 0:
             self._bad(line, column, f"{text} is negative; amounts cannot be below 0")
+            return 0
+        if value > MAX_AMOUNT:
+            self._bad(line, column, f"{text} is too large; at most {MAX_AMOUNT:,} per row")
             return 0
         return to_micros(value)
 

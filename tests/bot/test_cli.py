@@ -187,6 +187,8 @@ def test_problems_are_one_per_line_when_piped(database_url: str, tmp_path: Path)
     result = _run(database_url, "import", str(bad), env={"COLUMNS": "80"})
     assert result.exit_code == 1
     assert f"{bad}:2: spend: -1.00 is negative; amounts cannot be below 0\n" in result.stderr
+    summary = _run(database_url, "import", str(FIVETRAN_SAMPLE), env={"COLUMNS": "80"})
+    assert len(summary.stdout.splitlines()) == 1
 
 
 def test_one_bad_file_does_not_stop_the_others(database_url: str, tmp_path: Path) -> None:

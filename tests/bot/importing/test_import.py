@@ -417,35 +417,73 @@ def test_dry_run_still_finds_every_problem(
 @pytest.mark.parametrize(
     ("rows", "expected"),
     [
-        (["2025-13-01,A,x,,USD,1,1,1.00,0,0"], "2: date: '2025-13-01' is not a date (use YYYY-MM-DD)"),
-        (["08/01/2025,A,x,,USD,1,1,1.00,0,0"], "2: date: '08/01/2025' is not a date (use YYYY-MM-DD)"),
-        (["2025-08-01T10:30:00,A,x,,USD,1,1,1.00,0,0"], "2: date: '2025-08-01T10:30:00' is not a date (use YYYY-MM-DD)"),
+        (
+            ["2025-13-01,A,x,,USD,1,1,1.00,0,0"],
+            "2: date: '2025-13-01' is not a date (use YYYY-MM-DD)",
+        ),
+        (
+            ["08/01/2025,A,x,,USD,1,1,1.00,0,0"],
+            "2: date: '08/01/2025' is not a date (use YYYY-MM-DD)",
+        ),
+        (
+            ["2025-08-01T10:30:00,A,x,,USD,1,1,1.00,0,0"],
+            "2: date: '2025-08-01T10:30:00' is not a date (use YYYY-MM-DD)",
+        ),
         ([",A,x,,USD,1,1,1.00,0,0"], "2: date: is empty"),
         (["2025-08-01,,x,,USD,1,1,1.00,0,0"], "2: campaign: is empty; every row needs a campaign"),
         (["2025-08-01,A,x,,USD,1,1,12,50,0,0"], "2: has 11 fields, the header has 10"),
         (["2025-08-01,A,x,,USD,1,1"], "2: has 7 fields, the header has 10"),
-        (['2025-08-01,A,x,,USD,1,1,"12,50",0,0'], "2: spend: '12,50' is not an amount (use . for decimals, e.g. 12.50)"),
+        (
+            ['2025-08-01,A,x,,USD,1,1,"12,50",0,0'],
+            "2: spend: '12,50' is not an amount (use . for decimals, e.g. 12.50)",
+        ),
         (["2025-08-01,A,x,,USD,1,1,,0,0"], "2: spend: is empty; write 0 for no spend"),
-        (["2025-08-01,A,x,,USD,1,1,NaN,0,0"], "2: spend: 'NaN' is not an amount (use . for decimals, e.g. 12.50)"),
-        (["2025-08-01,A,x,,USD,1,1,1.00,0,abc"], "2: revenue: 'abc' is not an amount (use . for decimals, e.g. 12.50)"),
+        (
+            ["2025-08-01,A,x,,USD,1,1,NaN,0,0"],
+            "2: spend: 'NaN' is not an amount (use . for decimals, e.g. 12.50)",
+        ),
+        (
+            ["2025-08-01,A,x,,USD,1,1,1.00,0,abc"],
+            "2: revenue: 'abc' is not an amount (use . for decimals, e.g. 12.50)",
+        ),
         (["2025-08-01,A,x,,USD,1,many,1.00,0,0"], "2: clicks: 'many' is not a whole number"),
         (["2025-08-01,A,x,,USD,1,1.5,1.00,0,0"], "2: clicks: '1.5' is not a whole number"),
-        (["2025-08-01,A,x,,USD,1,-5,1.00,0,0"], "2: clicks: -5 is negative; counts cannot be below 0"),
-        (["2025-08-01,A,x,,USD,1,1,1.00,-2,0"], "2: conversions: -2 is negative; counts cannot be below 0"),
-        (["2025-08-01,A,x,,USD,1,1,-1.00,0,0"], "2: spend: -1.00 is negative; amounts cannot be below 0"),
-        (["2025-08-01,A,x,,USD,1,1,1.00,0,-0.01"], "2: revenue: -0.01 is negative; amounts cannot be below 0"),
-        (["2025-08-01,A,x,,XYZ,1,1,1.00,0,0"], "2: currency: 'XYZ' is not a currency code (use ISO 4217, e.g. DKK)"),
-        (["2025-08-01,A,x,television,USD,1,1,1.00,0,0"], f"2: channel: 'television' is not a channel type; use one of {', '.join(CHANNELS)}"),
+        (
+            ["2025-08-01,A,x,,USD,1,-5,1.00,0,0"],
+            "2: clicks: -5 is negative; counts cannot be below 0",
+        ),
+        (
+            ["2025-08-01,A,x,,USD,1,1,1.00,-2,0"],
+            "2: conversions: -2 is negative; counts cannot be below 0",
+        ),
+        (
+            ["2025-08-01,A,x,,USD,1,1,-1.00,0,0"],
+            "2: spend: -1.00 is negative; amounts cannot be below 0",
+        ),
+        (
+            ["2025-08-01,A,x,,USD,1,1,1.00,0,-0.01"],
+            "2: revenue: -0.01 is negative; amounts cannot be below 0",
+        ),
+        (
+            ["2025-08-01,A,x,,XYZ,1,1,1.00,0,0"],
+            "2: currency: 'XYZ' is not a currency code (use ISO 4217, e.g. DKK)",
+        ),
+        (
+            ["2025-08-01,A,x,television,USD,1,1,1.00,0,0"],
+            "2: channel: 'television' is not a channel type; use one of " + ", ".join(CHANNELS),
+        ),
         (
             ["2025-08-01,A,x,,DKK,1,1,1.00,0,0", "2025-08-02,A,x,,EUR,1,1,1.00,0,0"],
-            "3: currency: campaign 'A' is in DKK on line 2 but in EUR here; one campaign has one currency",
+            "3: currency: campaign 'A' is in DKK on line 2 but in EUR here; "
+            "one campaign has one currency",
         ),
         (
             ["2025-08-01,A,x,,USD,1,1,1.00,0,0", "2025-08-01,A,x,,USD,2,2,2.00,0,0"],
-            "3: campaign 'A' on 2025-08-01 appears again (first on line 2); keep one row per campaign and day",
+            "3: campaign 'A' on 2025-08-01 appears again (first on line 2); "
+            "keep one row per campaign and day",
         ),
     ],
-)  # fmt: skip
+)
 def test_bad_native_row(
     rows: list[str],
     expected: str,
