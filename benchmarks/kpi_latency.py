@@ -22,8 +22,10 @@ chunks of ≤ 1M rows) into benchmarks/out/kpi_<C>x<D>.db and reused while their
 within a week of yesterday. PostgreSQL gets a fresh schema per run, filled by COPY from the
 cached SQLite database (same rows, same ids), then ANALYZE (what autovacuum would do).
 
-A series stops early (and says so) when it exceeds --series-budget seconds, so the script
-always ends in bounded time.
+A series stops early (and says so) when it runs past its budget (--series-budget for /kpi
+over HTTP, --floor-budget for the floors and the in-process answer), so the script always
+ends in bounded time; `top` at 10,000 campaigns takes most of a second per request, so it
+gets fewer than --requests samples by default.
 """
 
 from __future__ import annotations
@@ -605,16 +607,16 @@ def measure_backend(
                 )
                 say(f"  {backend} {scale.name}: {query}: floors…")
                 noop_series = timed_series(
-                    n, args.series_budget, lambda i: noop_client.post("/noop", "")
+                    n, args.floor_budget, lambda i: noop_client.post("/noop", "")
                 )
                 sql_series = timed_series(
                     n,
-                    args.series_budget,
+                    args.floor_budget,
                     sql_step(components.sessions, period_start, period_end, ids),
                 )
                 answer_series = timed_series(
                     min(n, args.answer_requests),
-                    args.series_budget,
+                    args.floor_budget,
                     answer_step(components.kpis, texts),
                 )
                 rows.append(
@@ -622,16 +624,13 @@ def measure_backend(
                 )
             client.close()
         with serve_kpibot(url, slack.url, 4, log_dir / f"serve_{tag}_w4.log") as served:
-            # Warm each worker's connection pool and caches a little first.
-            warm = Client(served, response_url)
-            for i in range(16):
-                warm.post("/kpi", single_texts[i % len(single_texts)])
-            warm.close()
+            singles = [single_texts[i % len(single_texts)] for i in range(CONCURRENT)]
+            # An unmeasured burst first, so every worker and thread has its connection.
+            burst(served, response_url, singles)
             for query, texts in (
-                ("single campaign, 30d", [single_texts[i % len(single_texts)] for i in range(50)]),
+                ("single campaign, 30d", singles),
                 ("top roas 30d", [top_text] * CONCURRENT),
             ):
-                texts = texts[:CONCURRENT]
                 say(f"  {backend} {scale.name}: {CONCURRENT} concurrent, {query}…")
                 slack.reset()
                 result = burst(served, response_url, texts)
@@ -667,7 +666,13 @@ def main() -> int:
         help="calls of the in-process diagnostic per series (200)",
     )
     parser.add_argument(
-        "--series-budget", type=float, default=None, help="max seconds per series (150)"
+        "--series-budget", type=float, default=None, help="max seconds per /kpi HTTP series (60)"
+    )
+    parser.add_argument(
+        "--floor-budget",
+        type=float,
+        default=None,
+        help="max seconds per floor or in-process series (20)",
     )
     parser.add_argument("--backends", default="sqlite,postgres", help="sqlite,postgres")
     parser.add_argument(
@@ -678,11 +683,13 @@ def main() -> int:
         scales = [Scale(50, 60)]
         args.requests = args.requests or 100
         args.series_budget = args.series_budget or 30.0
+        args.floor_budget = args.floor_budget or 10.0
         args.answer_requests = min(args.answer_requests, 50)
     else:
         scales = [Scale.parse(s) for s in (args.scales or "1000x400,10000x1100").split(",")]
         args.requests = args.requests or 1000
-        args.series_budget = args.series_budget or 150.0
+        args.series_budget = args.series_budget or 60.0
+        args.floor_budget = args.floor_budget or 20.0
     backends = [b.strip().lower() for b in args.backends.split(",") if b.strip()]
 
     print(f"Machine: {machine()}")
@@ -708,7 +715,9 @@ def main() -> int:
     notes: list[str] = []
     for scale, (path, meta) in prepared.items():
         sqlite_url = f"sqlite:///{path}"
-        data = Dataset(scale, date.fromisoformat(meta["end"]), sample_campaigns(sqlite_url, 100))
+        data = Dataset(
+            scale, date.fromisoformat(meta["end"]), sample_campaigns(sqlite_url, SAMPLE_CAMPAIGNS)
+        )
         notes.append(
             f"{scale.name}: {meta['rows']:,} rows through {meta['end']}, SQLite file "
             f"{meta['size_mb']} MB, built with kpibot import in {meta['seconds']} s "
@@ -778,8 +787,15 @@ def main() -> int:
     )
     print()
     print(
-        "floor (i) and (ii) have the same n as the /kpi series unless cut by the budget; "
-        f"the in-process answer is {args.answer_requests} calls at most. Single campaign rotates "
+        f"n = /kpi requests measured (budget: stopped after {args.series_budget:.0f} s); floors "
+        f"and the in-process answer: up to {args.requests} and {args.answer_requests} calls, "
+        f"stopped after {args.floor_budget:.0f} s (n per series: "
+        + "; ".join(
+            f"{r.backend} {r.scale.name} {r.query.split(',')[0]}: "
+            f"{len(r.noop.samples)}/{len(r.sql.samples)}/{len(r.answer.samples)}"
+            for r in rows
+        )
+        + "). Single campaign rotates "
         f"over {SAMPLE_CAMPAIGNS} campaigns (same sequence for HTTP, SQL and in-process)."
     )
     print()

@@ -7,15 +7,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.periods import Period
-from bot.query import Compare
+from bot.query import Compare, QueryError
 
 ACTION_SHARE = "kpi_share"
 ACTION_PICK = "kpi_pick"
 ACTION_PAGE = "kpi_page"
 
 
-class PayloadError(ValueError):
+class PayloadError(QueryError):
     """A button value kpibot did not write (or no longer understands)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("This button is out of date. Run the `/kpi` command again.")
+        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +54,23 @@ class CardRef:
 
 @dataclass(frozen=True, slots=True)
 class PageRef:
-    """A page of a list answer: the query text that made it and the page wanted."""
+    """A page of a list answer: the query text, the day it was asked on, and the page wanted."""
 
     query: str
     page: int
+    as_of: date | None = None
 
     def encode(self) -> str:
-        return json.dumps({"q": self.query, "p": self.page}, separators=(",", ":"))
+        data: dict[str, object] = {"q": self.query, "p": self.page}
+        if self.as_of is not None:
+            data["t"] = self.as_of.isoformat()
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def decode(cls, value: str) -> PageRef:
         try:
             data = json.loads(value)
-            return cls(str(data["q"]), max(0, int(data["p"])))
+            as_of = date.fromisoformat(data["t"]) if "t" in data else None
+            return cls(str(data["q"]), max(0, int(data["p"])), as_of)
         except (ValueError, KeyError, TypeError) as exc:
             raise PayloadError(f"not a page reference: {value[:100]!r}") from exc

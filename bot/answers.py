@@ -84,6 +84,7 @@ class Table:
     rank_kpi: str | None = None
     note: str = ""
     query_text: str = ""
+    as_of: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
@@ -23,7 +23,8 @@ class CampaignInfo:
     account: str
     channel: str
     currency: str
+    slug: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def slug(self) -> str:
-        return slugify(self.name)
+    def __post_init__(self) -> None:
+        # Computed once: the matcher compares slugs of every campaign on every query.
+        object.__setattr__(self, "slug", slugify(self.name))

@@ -27,7 +27,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 class Settings:
     """Everything configurable, documented in README "Settings"."""
 
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
     timezone: str = "UTC"
     default_currency: str = "USD"
     gross_margin: Decimal | None = None
@@ -89,7 +89,7 @@ class Settings:
             slack_app_token=env.get("SLACK_APP_TOKEN") or None,
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             slack_api_url=_api_url(env.get("SLACK_API_URL", "")),
-            log_level=(env.get("KPIBOT_LOG_LEVEL", "INFO").strip() or "INFO").upper(),
+            log_level=_log_level(env),
             ack_budget_seconds=_budget(env),
         )
 
@@ -133,3 +133,13 @@ def _budget(env: Mapping[str, str]) -> Decimal:
             f"KPIBOT_ACK_BUDGET_SECONDS={value} must be between 0 and 2.5 (Slack waits 3 s)"
         )
     return value
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = (env.get("KPIBOT_LOG_LEVEL", "INFO").strip() or "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"KPIBOT_LOG_LEVEL={level!r} must be one of {', '.join(LOG_LEVELS)}")
+    return level

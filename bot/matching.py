@@ -1,8 +1,8 @@
-"""Find the campaign a user means: id, exact name, slug, unique prefix, then fuzzy."""
+"""Find the campaign a user means: id, name, slug, unique prefix, whole words, then fuzzy."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -12,6 +12,7 @@ from bot.campaign import CampaignInfo, slugify
 FUZZY_ACCEPT = 90.0
 FUZZY_MARGIN = 8.0
 FUZZY_SUGGEST = 55.0
+WORD_TYPO = 75.0
 MAX_CANDIDATES = 5
 
 
@@ -36,13 +37,20 @@ def match_campaign(text: str, campaigns: Sequence[CampaignInfo]) -> Match:
     # A native CSV without campaign_id uses the name as the id: that is no id to match first,
     # or one of two campaigns with the same name would win silently.
     with_ids = [c for c in campaigns if c.external_id != c.name]
-    for how, hits in (
-        ("id", [c for c in with_ids if c.external_id == wanted]),
-        ("id", [c for c in with_ids if c.external_id.lower() == lowered]),
-        ("name", [c for c in campaigns if c.name.lower() == lowered]),
-        ("slug", [c for c in campaigns if slug and c.slug == slug]),
-        ("prefix", [c for c in campaigns if slug and c.slug.startswith(slug)]),
-    ):
+    steps: tuple[tuple[str, Callable[[CampaignInfo], bool]], ...] = (
+        ("id", lambda c: c.external_id == wanted),
+        ("id", lambda c: c.external_id.lower() == lowered),
+        ("name", lambda c: c.name.lower() == lowered),
+        ("slug", lambda c: c.slug == slug),
+        ("prefix", lambda c: c.slug.startswith(slug)),
+        # Whole words anywhere in the name: "school" finds "Back to School".
+        ("words", lambda c: f"-{slug}-" in f"-{c.slug}-"),
+    )
+    for how, test in steps:
+        pool = with_ids if how == "id" else campaigns
+        if how != "id" and how != "name" and not slug:
+            continue
+        hits = [c for c in pool if test(c)]
         if len(hits) == 1:
             return Match(hits[0], how=how)
         if len(hits) > 1:
@@ -69,13 +77,18 @@ def _fuzzy(lowered: str, campaigns: Sequence[CampaignInfo]) -> Match:
     if (
         best_score >= FUZZY_ACCEPT
         and best_score - runner_up >= FUZZY_MARGIN
-        and _covers(lowered, names[scored[0][2]])
+        and _is_typo_of(lowered, names[scored[0][2]])
     ):
         return Match(best, how="fuzzy")
     return Match(None, tuple(campaigns[i] for _, _, i in scored), how="fuzzy")
 
 
-def _covers(wanted: str, name: str) -> bool:
-    """A text longer than the name must be a typo of the whole name, not the name plus words:
-    WRatio scores "summer sale 2024" against "summer sale" as a near-perfect match."""
-    return len(wanted) <= len(name) or fuzz.ratio(wanted, name) >= FUZZY_ACCEPT
+def _is_typo_of(wanted: str, name: str) -> bool:
+    """Only a misspelling of every word is answered for; "black friday de" is not a typo of
+    "Black Friday DK", and "summer sale 2024" is not "Summer Sale" (WRatio scores both high)."""
+    wanted_words, name_words = wanted.split(), name.split()
+    if len(wanted_words) != len(name_words):
+        return False
+    return fuzz.ratio(wanted, name) >= WORD_TYPO and all(
+        fuzz.ratio(a, b) >= WORD_TYPO for a, b in zip(wanted_words, name_words, strict=True)
+    )

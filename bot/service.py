@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -20,12 +20,13 @@ from bot.kpi import (
     Good,
     KpiValue,
     Totals,
+    Unit,
     compare,
     compute_kpis,
     sum_totals,
 )
 from bot.matching import match_campaign
-from bot.periods import PERIOD_EXAMPLES, Period, today_in
+from bot.periods import PERIOD_EXAMPLES, Period, PeriodError, today_in
 from bot.query import (
     COMMANDS,
     CampaignQuery,
@@ -66,21 +67,30 @@ class KpiService:
     def today(self) -> date:
         return today_in(self.timezone, self.clock())
 
-    def answer(self, text: str) -> Answer:
-        """Parse and answer one query text; QueryError for text the user must fix."""
-        return self.answer_query(parse_query(text, self.today()), text)
+    def answer(self, text: str, today: date | None = None) -> Answer:
+        """Parse and answer one query text; QueryError for text the user must fix.
 
-    def answer_query(self, query: Query, text: str = "") -> Answer:
+        `today` pins relative periods, so page 2 of a list covers the same days as page 1.
+        """
+        as_of = today or self.today()
+        try:
+            return self.answer_query(parse_query(text, as_of), text, as_of)
+        except PeriodError as exc:  # e.g. the period before 0001-01-01
+            raise QueryError(str(exc)) from exc
+
+    def answer_query(self, query: Query, text: str = "", as_of: date | None = None) -> Answer:
         if isinstance(query, HelpQuery):
             return Help(COMMANDS, PERIOD_EXAMPLES, tuple((k.key, k.label) for k in KPIS))
         with session_scope(self.sessions) as session:
             if isinstance(query, CampaignQuery):
                 return self._campaign(session, query, text)
             if isinstance(query, ListQuery):
-                return self._list(session, query, text)
-            if isinstance(query, RankQuery):
-                return self._rank(session, query, text)
-            return self._group(session, query, text)
+                table = self._list(session, query, text)
+            elif isinstance(query, RankQuery):
+                table = self._rank(session, query, text)
+            else:
+                table = self._group(session, query, text)
+        return replace(table, as_of=as_of)
 
     def card_for(self, campaign_id: int, period: Period, comparison: Compare) -> CampaignCard:
         """The card for a campaign picked by id (a "did you mean" button)."""
@@ -156,36 +166,44 @@ class KpiService:
         period = query.period
         campaigns = {c.id: c for c in all_campaigns(session)}
         totals = totals_by_campaign(session, period.start, period.end)
-        scored = []
+        scored: list[tuple[Decimal, CampaignInfo, dict[str, KpiValue], date | None]] = []
         undefined = 0
         for campaign_id, found in totals.items():
+            campaign = campaigns.get(campaign_id)
+            if campaign is None:  # created by an import since the campaigns were read
+                continue
             kpis = compute_kpis(found.totals, self.economics)
             value = kpis[query.kpi]
             if value is None:
                 undefined += 1
                 continue
-            scored.append((Decimal(value), campaigns[campaign_id], kpis, found.last_day))
+            scored.append((Decimal(value), campaign, kpis, found.last_day))
         # `top` is the best first and `bottom` the worst first, by the KPI's direction of good
         # (the top CPA is the lowest); a KPI that is neither (spend) ranks biggest first.
         kpi = KPI_BY_KEY[query.kpi]
-        best_is_highest = kpi.good is not Good.LOWER
-        descending = best_is_highest != query.lowest_first
-        scored.sort(
-            key=lambda item: (
-                -item[0] if descending else item[0],
-                item[1].name.lower(),
-            )
-        )
-        rows = tuple(
-            Row(Scope.of(c), c.currency, kpis, last) for _, c, kpis, last in scored[: query.limit]
-        )
+        descending = (kpi.good is not Good.LOWER) != query.lowest_first
+        scored.sort(key=lambda item: (-item[0] if descending else item[0], item[1].name.lower()))
+        notes = []
+        if kpi.unit is Unit.MONEY:
+            # A CPA in DKK and one in EUR are not comparable: rank within each currency.
+            by_currency: dict[
+                str, list[tuple[Decimal, CampaignInfo, dict[str, KpiValue], date | None]]
+            ] = defaultdict(list)
+            for item in scored:
+                by_currency[item[1].currency].append(item)
+            scored = [
+                item for code in sorted(by_currency) for item in by_currency[code][: query.limit]
+            ]
+            if len(by_currency) > 1:
+                notes.append(f"{kpi.label} is money: campaigns are ranked within each currency.")
+        else:
+            scored = scored[: query.limit]
+        rows = tuple(Row(Scope.of(c), c.currency, kpis, last) for _, c, kpis, last in scored)
+        if undefined:
+            notes.append(f"{undefined} campaign(s) without a {kpi.label} are left out.")
         verb = "Bottom" if query.lowest_first else "Top"
         columns = (query.kpi, *(c for c in TABLE_COLUMNS if c != query.kpi))
-        note = (
-            f"{undefined} campaign(s) without a {query.kpi.upper()} are left out."
-            if undefined
-            else ""
-        )
+        note = " ".join(notes)
         title = f"{verb} {len(rows)} by {query.kpi.upper()}"
         return Table(
             (query.lowest_first and "bottom") or "top",
@@ -217,7 +235,9 @@ class KpiService:
         for campaign_id, found in sorted(
             totals.items(), key=lambda item: -item[1].totals.spend_micros
         ):
-            campaign = by_id[campaign_id]
+            campaign = by_id.get(campaign_id)
+            if campaign is None:  # created by an import since the campaigns were read
+                continue
             per_currency[campaign.currency].append(found.totals)
             if query.kind != "all":
                 kpis = compute_kpis(found.totals, self.economics)

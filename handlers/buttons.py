@@ -50,7 +50,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
         def show_page() -> None:
             ref = PageRef.decode(_value(body))
-            message = reply_for(deps.kpis, ref.query, page=ref.page)
+            message = reply_for(deps.kpis, ref.query, page=ref.page, as_of=ref.as_of)
             reply = as_response(message, replace_original=True)
             deps.responder.send(body["response_url"], reply)
 

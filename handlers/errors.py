@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 
 from bot.slack.failures import apologise_later, apology, log_failure
 from bot.slack.replies import SlackDeps
+from bot.slack.request_log import FAILED
 
 
 def register(app: App, deps: SlackDeps) -> None:
     @app.error
     def on_error(
-        error: Exception, body: dict[str, Any], response: BoltResponse | None
+        error: Exception, body: dict[str, Any], context: BoltContext, response: BoltResponse | None
     ) -> BoltResponse | None:
+        context[FAILED] = True
         if response is None:
             apologise_later(deps.responder, error, body)
             return None

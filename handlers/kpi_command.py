@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -20,10 +21,14 @@ def register(app: App, deps: SlackDeps) -> None:
         except FutureTimeout:
             ack()
 
-            def finish() -> None:
-                reply = as_response(pending.result())
-                deps.responder.send(str(command["response_url"]), reply)
+            def send_when_ready(done: Future[dict[str, Any]]) -> None:
+                def send() -> None:
+                    reply = as_response(done.result())
+                    deps.responder.send(str(command["response_url"]), reply)
 
-            deps.after_ack(command, finish)
+                deps.reporting(command, send)
+
+            # Posted from the answering thread when it finishes: no second thread waits.
+            pending.add_done_callback(send_when_ready)
             return
         ack(text=message["text"], blocks=message["blocks"], response_type=EPHEMERAL)

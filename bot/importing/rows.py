@@ -14,9 +14,10 @@ from bot.money import MICROS_PER_UNIT, MoneyError, is_currency, to_micros
 #  spend_micros, revenue_micros)
 StagedRow = tuple[int, int, str, str, int, int, int, int, int, int, int]
 
-# Limits per row that keep every stored value and its sums inside a 64-bit integer.
-MAX_COUNT = 10**15
-MAX_AMOUNT = Decimal(10**12)
+# Limits per row that keep every stored value, and the sums of thousands of rows (an ad-level
+# roll-up, a year of days), inside a 64-bit integer of micro-units.
+MAX_COUNT = 10**12
+MAX_AMOUNT = Decimal(10**10)
 
 
 def _not_a_date(text: str) -> str:
@@ -193,7 +194,7 @@ class RowReader:
         if (
             whole.isascii()
             and whole.isdigit()
-            and len(whole) <= 12  # below MAX_AMOUNT
+            and len(whole) <= 10  # below MAX_AMOUNT
             and (not dot or (fraction.isascii() and fraction.isdigit() and len(fraction) <= 6))
         ):
             # Exact fast path for the usual "123.45": integer arithmetic, no Decimal.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -134,7 +135,7 @@ def table_message(table: Table, *, page: int = 0, locale: str = "en") -> dict[st
     count = f"{len(rows):,} row" + ("" if len(rows) == 1 else "s")
     if pages > 1:
         blocks.append(_context([f"Page {page + 1} of {pages} · {count}"]))
-        buttons = _page_buttons(table.query_text, page, pages)
+        buttons = _page_buttons(table.query_text, page, pages, table.as_of)
         if buttons:
             blocks.append(_actions(buttons))
 
@@ -279,14 +280,14 @@ def _row_text(table: Table, row: Row, number: int | None, locale: str) -> str:
     return _cut(text)
 
 
-def _page_buttons(query: str, page: int, pages: int) -> list[dict[str, Any]]:
+def _page_buttons(query: str, page: int, pages: int, as_of: date | None) -> list[dict[str, Any]]:
     """Previous/Next where there is such a page; none when the query cannot be re-asked."""
     if not query.strip():
         return []
     buttons = []
     for label, suffix, target in (("Previous", "prev", page - 1), ("Next", "next", page + 1)):
         if 0 <= target < pages:
-            value = PageRef(query, target).encode()
+            value = PageRef(query, target, as_of).encode()
             if len(value) > MAX_VALUE:
                 return []
             buttons.append(_button(label, f"{ACTION_PAGE}_{suffix}", value))

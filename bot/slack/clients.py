@@ -20,6 +20,9 @@ MAX_RETRIES = 3
 HTTP_TIMEOUT_SECONDS = 10
 
 log = logging.getLogger("kpibot.slack")
+# slack_sdk logs the URL it retries at INFO; a response_url must not reach the log.
+_webhook_log = logging.getLogger("kpibot.slack.webhook")
+_webhook_log.setLevel(logging.WARNING)
 
 
 def retry_handlers() -> list[RetryHandler]:
@@ -50,7 +53,10 @@ class Responder:
 
     def send(self, response_url: str, message: dict[str, Any]) -> None:
         client = WebhookClient(
-            response_url, timeout=HTTP_TIMEOUT_SECONDS, retry_handlers=retry_handlers()
+            response_url,
+            timeout=HTTP_TIMEOUT_SECONDS,
+            retry_handlers=retry_handlers(),
+            logger=_webhook_log,
         )
         try:
             response = client.send_dict(message)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from bot.query import QueryError
 from bot.render.blocks import answer_message, error_message
 from bot.service import KpiService
-from bot.slack.clients import Responder
-from bot.slack.failures import EPHEMERAL, apologise_later
+from bot.slack.clients import DeliveryError, Responder
+from bot.slack.failures import EPHEMERAL, apologise_later, log
 
 IN_CHANNEL = "in_channel"
 # Slack waits 3 s for the HTTP answer; beyond the budget the answer goes to response_url.
@@ -30,21 +31,33 @@ class SlackDeps:
     ack_budget: float = ACK_BUDGET_SECONDS
 
     def after_ack(self, body: dict[str, Any], work: Callable[[], None]) -> None:
-        """Run work after the acknowledgement; a failure is logged and apologised for."""
+        """Run work on the pool after the acknowledgement; see `reporting`."""
+        self.executor.submit(self.reporting, body, work)
 
-        def run() -> None:
+    def reporting(self, body: dict[str, Any], work: Callable[[], None]) -> None:
+        """Run work whose failures nobody else will see: a mistake the user can fix gets its
+        message, anything else is logged and apologised for (the background twin of app.error).
+        """
+        try:
+            work()
+        except QueryError as exc:
+            response_url = body.get("response_url")
+            if not response_url:
+                return
             try:
-                work()
-            except Exception as exc:  # the background twin of app.error
-                apologise_later(self.responder, exc, body)
+                self.responder.send(str(response_url), as_response(error_message(str(exc))))
+            except DeliveryError as failed:
+                log.error("could not deliver a query error: %s", failed)
+        except Exception as exc:
+            apologise_later(self.responder, exc, body)
 
-        self.executor.submit(run)
 
-
-def reply_for(kpis: KpiService, text: str, page: int = 0) -> dict[str, Any]:
+def reply_for(
+    kpis: KpiService, text: str, page: int = 0, as_of: date | None = None
+) -> dict[str, Any]:
     """The message answering one query text; mistakes the user can fix come back kindly."""
     try:
-        return answer_message(kpis.answer(text), page=page)
+        return answer_message(kpis.answer(text, as_of), page=page)
     except QueryError as exc:
         return error_message(str(exc))
 

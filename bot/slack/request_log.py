@@ -12,20 +12,31 @@ from slack_bolt import App, BoltRequest, BoltResponse
 log = logging.getLogger("kpibot.requests")
 
 
-def describe(body: dict[str, Any]) -> dict[str, str]:
-    """The loggable facts of a request body: never its token or free text."""
+FAILED = "kpibot_failed"
+"""Context key the error handler sets, so a request answered with an apology logs as error."""
+
+
+def _field(container: Any, key: str) -> str:
+    return str(container.get(key, ""))[:100] if isinstance(container, dict) else ""
+
+
+def describe(body: Any) -> dict[str, str]:
+    """The loggable facts of a request body (possibly unsigned, any shape): never its token
+    or free text."""
+    if not isinstance(body, dict):
+        return {"kind": "unknown"}
     if "command" in body:
         return {
             "kind": "command",
-            "command": str(body.get("command")),
-            "user": str(body.get("user_id", "")),
+            "command": _field(body, "command"),
+            "user": _field(body, "user_id"),
         }
-    actions = body.get("actions") or [{}]
-    user = body.get("user") or {}
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else {}
     return {
-        "kind": str(body.get("type", "unknown")),
-        "action": str(actions[0].get("action_id", "")),
-        "user": str(user.get("id", "")),
+        "kind": _field(body, "type") or "unknown",
+        "action": _field(first, "action_id"),
+        "user": _field(body.get("user"), "id"),
     }
 
 
@@ -40,10 +51,13 @@ class LoggedApp(App):
             status = response.status
             return response
         finally:
-            fields = describe(req.body if isinstance(req.body, dict) else {})
+            fields = describe(req.body)
+            failed = bool(req.context.get(FAILED))
             fields.update(
                 status=str(status),
-                outcome={200: "ok", 401: "unauthorized"}.get(status, "error"),
+                outcome="error"
+                if failed
+                else {200: "ok", 401: "unauthorized"}.get(status, "error"),
                 latency_ms=f"{(time.perf_counter() - started) * 1000:.1f}",
             )
             log.info("slack_request %s", json.dumps(fields, sort_keys=True))

@@ -17,8 +17,11 @@ def configure_logging(settings: Settings) -> None:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    # slack_sdk logs request bodies (with tokens) at DEBUG: keep it above that.
-    logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger().level))
+    # slack_sdk logs retried URLs (a response_url is a bearer credential) at INFO and bodies
+    # at DEBUG; Bolt logs unverified request bodies at INFO. Keep both to warnings.
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+    logging.getLogger("kpibot.bolt").setLevel(logging.WARNING)
 
 
 def run_socket_mode(settings: Settings) -> None:

@@ -169,3 +169,23 @@ def test_candidates_are_capped() -> None:
     match = match_campaign("sale", many)
     assert match.campaign is None
     assert len(match.candidates) == MAX_CANDIDATES
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("black friday de", "Black Friday DK"),
+        ("display prospecting dk", "Display Prospecting EU"),
+        ("brand search de", "Brand Search DK"),
+    ],
+)
+def test_a_different_market_is_never_answered_for_silently(text: str, stored: str) -> None:
+    campaign = _campaign(20, "x-20", stored)
+    match = match_campaign(text, [*CAMPAIGNS, campaign])
+    assert match.campaign is None
+    assert campaign in match.candidates
+
+
+def test_whole_words_inside_a_name_match_when_unique() -> None:
+    assert match_campaign("to school", CAMPAIGNS).campaign == BACK_TO_SCHOOL
+    assert match_campaign("push", CAMPAIGNS).campaign == AWARENESS

@@ -174,13 +174,12 @@ def test_campaign_names_cannot_ping_or_link(app: ServedApp) -> None:
         ack_message(card)
 
 
-def test_a_broken_button_gets_an_apology_with_a_reference(app: ServedApp) -> None:
+def test_a_stale_or_forged_button_gets_a_kind_answer(app: ServedApp) -> None:
     pressed, name = app.press({"action_id": "kpi_share", "value": "not json"})
     assert pressed.status_code == 200
-    (apology,) = posted(app, name)
-    body = message_text(apology)
-    assert "ref" in body.lower()
-    assert "Traceback" not in body
+    (answer,) = posted(app, name)
+    assert "out of date" in message_text(answer)
+    assert "Traceback" not in message_text(answer)
 
 
 @settings(
