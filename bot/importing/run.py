@@ -153,6 +153,13 @@ def _load(
                             progress(csv_source.position, csv_source.size)
                 load.stage(batch)
                 warnings = [w.render(source) for w in reader.warnings[:MAX_PROBLEMS]]
+                if fmt.currency is None or fmt.currency not in reader.header:
+                    # A silent default would file a DKK team's spend as USD for good.
+                    warnings.insert(
+                        0,
+                        f"{source}: has no currency column; its campaigns are stored in "
+                        f"{default_currency} (choose with --currency or KPIBOT_DEFAULT_CURRENCY)",
+                    )
                 if reader.problems:
                     raise _fail(source, reader.problems, warnings)
                 if rows == 0:

@@ -767,3 +767,8 @@ def test_big_file_imports_with_exact_totals(
     assert [int(v) for v in all_counts] == [
         counts[name] for name in ("impressions", "clicks", "leads", "conversions", "new_customers")
     ]
+
+
+def test_a_file_without_a_currency_column_says_which_currency_it_used(engine: Engine) -> None:
+    summary = import_file(engine, FIVETRAN_SAMPLE, default_currency="DKK")
+    assert any("no currency column" in w and "DKK" in w for w in summary.warnings)
