@@ -49,7 +49,9 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check and count everything; write no data (the attempt is logged).")
+@click.option(
+    "--dry-run", is_flag=True, help="Check and count everything; write no data (it is logged)."
+)
 @click.option("--currency", metavar="XXX", help="Currency for rows without one (ISO 4217).")
 @click.pass_context
 def import_command(
