@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -29,43 +30,75 @@ class Match:
         return self.campaign is None and len(self.candidates) > 1
 
 
+class CampaignIndex:
+    """Campaigns looked up by id, name and slug; built once per set of campaigns, so a query
+    costs dictionary look-ups rather than a scan of every campaign."""
+
+    def __init__(self, campaigns: Sequence[CampaignInfo]) -> None:
+        self.campaigns = list(campaigns)
+        self.by_id = {c.id: c for c in self.campaigns}
+        self._names = [c.name.lower() for c in self.campaigns]
+        self._exact: dict[str, dict[str, list[CampaignInfo]]] = {
+            "id": defaultdict(list),
+            "id_lower": defaultdict(list),
+            "name": defaultdict(list),
+            "slug": defaultdict(list),
+        }
+        for campaign, lowered in zip(self.campaigns, self._names, strict=True):
+            # A native CSV without campaign_id uses the name as the id: that is no id to
+            # match first, or one of two campaigns with the same name would win silently.
+            if campaign.external_id != campaign.name:
+                self._exact["id"][campaign.external_id].append(campaign)
+                self._exact["id_lower"][campaign.external_id.lower()].append(campaign)
+            self._exact["name"][lowered].append(campaign)
+            self._exact["slug"][campaign.slug].append(campaign)
+
+    def match(self, text: str) -> Match:
+        """Resolve free text to exactly one campaign, never silently to a different one."""
+        wanted = text.strip()
+        lowered = wanted.lower()
+        slug = slugify(wanted)
+        for how, table, key in (
+            ("id", "id", wanted),
+            ("id", "id_lower", lowered),
+            ("name", "name", lowered),
+            ("slug", "slug", slug),
+        ):
+            found = _decide(self._exact[table].get(key, []) if key else [], how)
+            if found is not None:
+                return found
+        if slug:
+            for how, hits in (
+                ("prefix", [c for c in self.campaigns if c.slug.startswith(slug)]),
+                # Whole words anywhere in the name: "school" finds "Back to School".
+                ("words", [c for c in self.campaigns if f"-{slug}-" in f"-{c.slug}-"]),
+            ):
+                found = _decide(hits, how)
+                if found is not None:
+                    return found
+        return _fuzzy(lowered, self.campaigns, self._names)
+
+
+def _decide(hits: list[CampaignInfo], how: str) -> Match | None:
+    if len(hits) == 1:
+        return Match(hits[0], how=how)
+    if len(hits) > 1:
+        return Match(None, tuple(_ordered(hits)[:MAX_CANDIDATES]), how=how)
+    return None
+
+
 def match_campaign(text: str, campaigns: Sequence[CampaignInfo]) -> Match:
     """Resolve free text to exactly one campaign, never silently to a different one."""
-    wanted = text.strip()
-    lowered = wanted.lower()
-    slug = slugify(wanted)
-    # A native CSV without campaign_id uses the name as the id: that is no id to match first,
-    # or one of two campaigns with the same name would win silently.
-    with_ids = [c for c in campaigns if c.external_id != c.name]
-    steps: tuple[tuple[str, Callable[[CampaignInfo], bool]], ...] = (
-        ("id", lambda c: c.external_id == wanted),
-        ("id", lambda c: c.external_id.lower() == lowered),
-        ("name", lambda c: c.name.lower() == lowered),
-        ("slug", lambda c: c.slug == slug),
-        ("prefix", lambda c: c.slug.startswith(slug)),
-        # Whole words anywhere in the name: "school" finds "Back to School".
-        ("words", lambda c: f"-{slug}-" in f"-{c.slug}-"),
-    )
-    for how, test in steps:
-        pool = with_ids if how == "id" else campaigns
-        if how != "id" and how != "name" and not slug:
-            continue
-        hits = [c for c in pool if test(c)]
-        if len(hits) == 1:
-            return Match(hits[0], how=how)
-        if len(hits) > 1:
-            return Match(None, tuple(_ordered(hits)[:MAX_CANDIDATES]), how=how)
-    return _fuzzy(lowered, campaigns)
+    return CampaignIndex(campaigns).match(text)
 
 
 def _ordered(hits: list[CampaignInfo]) -> list[CampaignInfo]:
     return sorted(hits, key=lambda c: (len(c.name), c.name.lower(), c.platform))
 
 
-def _fuzzy(lowered: str, campaigns: Sequence[CampaignInfo]) -> Match:
+def _fuzzy(lowered: str, campaigns: Sequence[CampaignInfo], names: list[str]) -> Match:
     if not lowered or not campaigns:
         return Match(None)
-    names = [c.name.lower() for c in campaigns]
     scored = process.extract(
         lowered, names, scorer=fuzz.WRatio, limit=MAX_CANDIDATES, score_cutoff=FUZZY_SUGGEST
     )

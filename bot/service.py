@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ from bot.kpi import (
     compute_kpis,
     sum_totals,
 )
-from bot.matching import match_campaign
+from bot.matching import CampaignIndex
 from bot.periods import PERIOD_EXAMPLES, Period, PeriodError, today_in
 from bot.query import (
     COMMANDS,
@@ -40,13 +41,42 @@ from bot.query import (
     parse_query,
 )
 from storage.database import session_scope
-from storage.metrics import all_campaigns, latest_day, totals_by_campaign
+from storage.metrics import (
+    CampaignTotals,
+    all_campaigns,
+    campaigns_fingerprint,
+    last_days,
+    latest_day,
+    totals_by_campaign,
+)
 
 TABLE_COLUMNS = ("spend", "conversions", "cpa", "revenue", "roas")
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+Ranked = tuple[Decimal, CampaignInfo, CampaignTotals]
+
+
+class CampaignDirectory:
+    """The campaigns, indexed for matching, rebuilt only when the database says they changed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fingerprint: tuple[int, int, int] | None = None
+        self._index = CampaignIndex([])
+
+    def current(self, session: Session) -> CampaignIndex:
+        fingerprint = campaigns_fingerprint(session)
+        with self._lock:
+            if fingerprint == self._fingerprint:
+                return self._index
+        index = CampaignIndex(all_campaigns(session))
+        with self._lock:
+            self._fingerprint, self._index = fingerprint, index
+        return index
 
 
 def _kpis_or_undefined(totals: Totals, economics: Economics) -> dict[str, KpiValue]:
@@ -63,6 +93,7 @@ class KpiService:
     economics: Economics = field(default_factory=Economics)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     clock: Callable[[], datetime] = _utc_now
+    directory: CampaignDirectory = field(default_factory=CampaignDirectory, compare=False)
 
     def today(self) -> date:
         return today_in(self.timezone, self.clock())
@@ -95,16 +126,16 @@ class KpiService:
     def card_for(self, campaign_id: int, period: Period, comparison: Compare) -> CampaignCard:
         """The card for a campaign picked by id (a "did you mean" button)."""
         with session_scope(self.sessions) as session:
-            campaign = next((c for c in all_campaigns(session) if c.id == campaign_id), None)
+            campaign = self.directory.current(session).by_id.get(campaign_id)
             if campaign is None:
                 raise QueryError("That campaign no longer exists; try `list`.")
             return self._card(session, campaign, period, comparison, "")
 
     def _campaign(self, session: Session, query: CampaignQuery, text: str) -> Answer:
-        campaigns = all_campaigns(session)
-        if not campaigns:
+        index = self.directory.current(session)
+        if not index.campaigns:
             raise QueryError("There is no data yet. Import a file with `kpibot import FILE`.")
-        match = match_campaign(query.text, campaigns)
+        match = index.match(query.text)
         if match.campaign is None:
             return Suggestions(
                 query.text, match.candidates, query.period, query.compare.value, match.ambiguous
@@ -146,7 +177,7 @@ class KpiService:
         )
 
     def _list(self, session: Session, query: ListQuery, text: str) -> Table:
-        campaigns = all_campaigns(session)
+        campaigns = self.directory.current(session).campaigns
         wanted = query.text.strip().lower()
         if wanted:
             campaigns = [
@@ -154,41 +185,36 @@ class KpiService:
                 for c in campaigns
                 if wanted in c.name.lower() or wanted in c.slug or wanted == c.external_id.lower()
             ]
-        span = totals_by_campaign(session, date.min, date.max, [c.id for c in campaigns])
-        rows = tuple(
-            Row(Scope.of(c), c.currency, {}, span[c.id].last_day if c.id in span else None)
-            for c in campaigns
-        )
+        newest = last_days(session, [c.id for c in campaigns] if wanted else None)
+        rows = tuple(Row(Scope.of(c), c.currency, {}, newest.get(c.id)) for c in campaigns)
         title = f"Campaigns matching “{query.text}”" if wanted else "All campaigns"
         return Table("list", title, None, rows, (), query_text=text)
 
     def _rank(self, session: Session, query: RankQuery, text: str) -> Table:
         period = query.period
-        campaigns = {c.id: c for c in all_campaigns(session)}
+        campaigns = self.directory.current(session).by_id
         totals = totals_by_campaign(session, period.start, period.end)
-        scored: list[tuple[Decimal, CampaignInfo, dict[str, KpiValue], date | None]] = []
+        kpi = KPI_BY_KEY[query.kpi]
+        scored: list[Ranked] = []
         undefined = 0
         for campaign_id, found in totals.items():
             campaign = campaigns.get(campaign_id)
             if campaign is None:  # created by an import since the campaigns were read
                 continue
-            kpis = compute_kpis(found.totals, self.economics)
-            value = kpis[query.kpi]
+            # Only the ranked KPI for every campaign; the rest for the rows shown.
+            value = kpi.compute(found.totals, self.economics)
             if value is None:
                 undefined += 1
                 continue
-            scored.append((Decimal(value), campaign, kpis, found.last_day))
+            scored.append((Decimal(value), campaign, found))
         # `top` is the best first and `bottom` the worst first, by the KPI's direction of good
         # (the top CPA is the lowest); a KPI that is neither (spend) ranks biggest first.
-        kpi = KPI_BY_KEY[query.kpi]
         descending = (kpi.good is not Good.LOWER) != query.lowest_first
         scored.sort(key=lambda item: (-item[0] if descending else item[0], item[1].name.lower()))
         notes = []
         if kpi.unit is Unit.MONEY:
             # A CPA in DKK and one in EUR are not comparable: rank within each currency.
-            by_currency: dict[
-                str, list[tuple[Decimal, CampaignInfo, dict[str, KpiValue], date | None]]
-            ] = defaultdict(list)
+            by_currency: dict[str, list[Ranked]] = defaultdict(list)
             for item in scored:
                 by_currency[item[1].currency].append(item)
             scored = [
@@ -198,7 +224,10 @@ class KpiService:
                 notes.append(f"{kpi.label} is money: campaigns are ranked within each currency.")
         else:
             scored = scored[: query.limit]
-        rows = tuple(Row(Scope.of(c), c.currency, kpis, last) for _, c, kpis, last in scored)
+        rows = tuple(
+            Row(Scope.of(c), c.currency, compute_kpis(found.totals, self.economics), found.last_day)
+            for _, c, found in scored
+        )
         if undefined:
             notes.append(f"{undefined} campaign(s) without a {kpi.label} are left out.")
         verb = "Bottom" if query.lowest_first else "Top"
@@ -220,7 +249,7 @@ class KpiService:
         period = query.period
         campaigns = [
             c
-            for c in all_campaigns(session)
+            for c in self.directory.current(session).campaigns
             if query.kind == "all" or getattr(c, query.kind) == query.value
         ]
         if not campaigns and query.kind != "all":

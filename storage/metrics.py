@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.campaign import CampaignInfo
 from bot.kpi import Totals
-from storage.models import Campaign, DailyMetrics
+from storage.models import Campaign, DailyMetrics, ImportRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,18 @@ def all_campaigns(session: Session) -> list[CampaignInfo]:
         ).order_by(Campaign.name, Campaign.id)
     )
     return [CampaignInfo(*row) for row in rows]
+
+
+def campaigns_fingerprint(session: Session) -> tuple[int, int, int]:
+    """Changes whenever the campaign list may have: a campaign added or an import run."""
+    row = session.execute(
+        select(
+            select(func.count()).select_from(Campaign).scalar_subquery(),
+            select(func.coalesce(func.max(Campaign.id), 0)).scalar_subquery(),
+            select(func.coalesce(func.max(ImportRun.id), 0)).scalar_subquery(),
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _totals_select() -> Select[Any]:
@@ -81,6 +93,19 @@ def totals_by_campaign(
         )
         result[row[0]] = CampaignTotals(totals, row[9], row[10])
     return result
+
+
+def last_days(session: Session, campaign_ids: Collection[int] | None = None) -> dict[int, date]:
+    """The newest day with data per campaign: one index seek each, not a scan of all days."""
+    newest = (
+        select(func.max(DailyMetrics.day))
+        .where(DailyMetrics.campaign_id == Campaign.id)
+        .scalar_subquery()
+    )
+    statement = select(Campaign.id, newest)
+    if campaign_ids is not None:
+        statement = statement.where(Campaign.id.in_(list(campaign_ids)))
+    return {row[0]: row[1] for row in session.execute(statement) if row[1] is not None}
 
 
 def latest_day(session: Session, campaign_ids: Collection[int] | None = None) -> date | None:

@@ -459,3 +459,24 @@ def test_group_with_no_campaigns(mixed: KpiService) -> None:
         mixed.answer("channel email 30d")
     with pytest.raises(QueryError, match="No campaigns with platform `snapchat_ads`"):
         mixed.answer("platform snapchat ads")
+
+
+def test_campaigns_imported_after_a_query_are_found_by_the_next_one(
+    service: KpiService, engine: Engine, tmp_path: Path
+) -> None:
+    assert isinstance(service.answer("fresh launch 2025-08-10"), Suggestions)
+    _import_native(
+        engine, tmp_path, "fresh.csv", ["2025-08-10,Fresh Launch,meta_ads,social,USD,10,1,5.00,0,0"]
+    )
+    assert _card(service, "fresh launch 2025-08-10").scope.name == "Fresh Launch"
+
+
+def test_a_renamed_campaign_is_found_by_its_new_name(
+    service: KpiService, engine: Engine, tmp_path: Path
+) -> None:
+    assert _card(service, "summer sale 2025-08-10").scope.name == "Summer Sale"
+    renamed = FIVETRAN_SAMPLE.read_text().replace("Summer Sale", "Summer Sale 2025")
+    path = tmp_path / "renamed.csv"
+    path.write_text(renamed)
+    import_file(engine, path, default_currency="USD")
+    assert _card(service, "summer sale 2025 2025-08-10").scope.name == "Summer Sale 2025"

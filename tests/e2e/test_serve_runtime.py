@@ -11,6 +11,8 @@ import requests
 from bot.composition import build
 from bot.config import Settings
 from bot.slack.web import KpibotWsgi
+from storage.database import make_engine
+from storage.schema import head_revision
 from tests.e2e.conftest import (
     BOT_TOKEN,
     ServedApp,
@@ -46,7 +48,7 @@ def test_healthz_reports_the_schema_version(database_url: str, tmp_path: Path) -
         url = start_serve(stack, database_url, slack, tmp_path / "serve.log")
         health = requests.get(f"{url}healthz", timeout=5)
         assert health.status_code == 200
-        assert health.json() == {"status": "ok", "schema": "0001"}
+        assert health.json() == {"status": "ok", "schema": head_revision(make_engine(database_url))}
 
 
 def test_healthz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None:
