@@ -195,7 +195,9 @@ class MetricsLoad:
         updates = ", ".join(f"{m} = excluded.{m}" for m in _MEASURES)
         connection.exec_driver_sql(
             f"INSERT INTO daily_metrics (campaign_id, day, {measures}) "
-            f"SELECT campaign_id, day, {measures} FROM kpibot_agg WHERE true "
+            f"SELECT campaign_id, day, {measures} FROM kpibot_agg "
+            # In the covering index's order, so its pages fill sequentially.
+            "WHERE true ORDER BY day, campaign_id "
             f"ON CONFLICT (campaign_id, day) DO UPDATE SET {updates}"
         )
         counts = connection.exec_driver_sql(
