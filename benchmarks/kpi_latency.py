@@ -232,6 +232,18 @@ def fill_postgres(source: Path, url: str) -> float:
     return time.perf_counter() - started
 
 
+def ensure_current_schema(url: str) -> None:
+    """A cached database made by an older kpibot gets the newer migrations (a no-op if none)."""
+    from storage.database import make_engine
+    from storage.schema import upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 @dataclass(frozen=True)
 class Dataset:
     scale: Scale
@@ -292,7 +304,7 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 def running(argv: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
     port = free_port()
     argv = [a.replace("{port}", str(port)) for a in argv]
-    with log.open("ab") as out:
+    with log.open("wb") as out:
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=OUT)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -666,13 +678,13 @@ def main() -> int:
         help="calls of the in-process diagnostic per series (200)",
     )
     parser.add_argument(
-        "--series-budget", type=float, default=None, help="max seconds per /kpi HTTP series (60)"
+        "--series-budget", type=float, default=None, help="max seconds per /kpi HTTP series (70)"
     )
     parser.add_argument(
         "--floor-budget",
         type=float,
         default=None,
-        help="max seconds per floor or in-process series (20)",
+        help="max seconds per floor or in-process series (15)",
     )
     parser.add_argument("--backends", default="sqlite,postgres", help="sqlite,postgres")
     parser.add_argument(
@@ -688,8 +700,8 @@ def main() -> int:
     else:
         scales = [Scale.parse(s) for s in (args.scales or "1000x400,10000x1100").split(",")]
         args.requests = args.requests or 1000
-        args.series_budget = args.series_budget or 60.0
-        args.floor_budget = args.floor_budget or 20.0
+        args.series_budget = args.series_budget or 70.0
+        args.floor_budget = args.floor_budget or 15.0
     backends = [b.strip().lower() for b in args.backends.split(",") if b.strip()]
 
     print(f"Machine: {machine()}")
@@ -715,6 +727,7 @@ def main() -> int:
     notes: list[str] = []
     for scale, (path, meta) in prepared.items():
         sqlite_url = f"sqlite:///{path}"
+        ensure_current_schema(sqlite_url)
         data = Dataset(
             scale, date.fromisoformat(meta["end"]), sample_campaigns(sqlite_url, SAMPLE_CAMPAIGNS)
         )
