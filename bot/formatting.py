@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal
 
 from bot.kpi import KPI_BY_KEY, KpiValue, Unit
@@ -11,21 +13,28 @@ from bot.kpi import KPI_BY_KEY, KpiValue, Unit
 UNDEFINED = "—"
 
 
+@lru_cache(maxsize=16)
+def _locale(name: str) -> Locale:
+    """Parsed once: a card formats some forty numbers."""
+    return Locale.parse(name)
+
+
 def format_kpi(key: str, value: KpiValue, currency: str, locale: str = "en") -> str:
     """A KPI value as shown on screen; undefined is '—', never 0."""
     if value is None:
         return UNDEFINED
     unit = KPI_BY_KEY[key].unit
+    loc = _locale(locale)
     if unit is Unit.COUNT:
-        return format_decimal(value, format="#,##0", locale=locale)
+        return format_decimal(value, format="#,##0", locale=loc)
     number = Decimal(value)
     if unit is Unit.MONEY:
-        return format_currency(number, currency, locale=locale)
+        return format_currency(number, currency, locale=loc)
     if unit is Unit.PERCENT:
-        return format_decimal(number * 100, format="#,##0.00", locale=locale) + "%"
+        return format_decimal(number * 100, format="#,##0.00", locale=loc) + "%"
     if unit is Unit.MULTIPLE:
-        return format_decimal(number, format="#,##0.00", locale=locale) + "×"
-    return format_decimal(number, format="#,##0.00", locale=locale)
+        return format_decimal(number, format="#,##0.00", locale=loc) + "×"
+    return format_decimal(number, format="#,##0.00", locale=loc)
 
 
 def format_change(change: Decimal | None, locale: str = "en") -> str:
@@ -33,7 +42,7 @@ def format_change(change: Decimal | None, locale: str = "en") -> str:
     if change is None:
         return UNDEFINED
     percent = change * 100
-    text = format_decimal(abs(percent), format="#,##0.0", locale=locale)
+    text = format_decimal(abs(percent), format="#,##0.0", locale=_locale(locale))
     if text.strip("0.,") == "":
         return "±0.0%"
     return ("+" if percent > 0 else "−") + text + "%"

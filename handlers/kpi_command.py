@@ -15,9 +15,10 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.command("/kpi")
     def kpi_command(ack: Ack, command: dict[str, Any]) -> None:
         text = str(command.get("text") or "")
-        pending = deps.executor.submit(reply_for, deps.kpis, text)
+        budget = 0.0 if deps.load.busy() else deps.ack_budget
+        pending = deps.load.submit(deps.executor, lambda: reply_for(deps.kpis, text))
         try:
-            message = pending.result(timeout=deps.ack_budget)
+            message = pending.result(timeout=budget)
         except FutureTimeout:
             ack()
 

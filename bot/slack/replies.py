@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,8 +18,37 @@ from bot.slack.failures import EPHEMERAL, apologise_later, log
 IN_CHANNEL = "in_channel"
 # Slack waits 3 s for the HTTP answer; beyond the budget the answer goes to response_url.
 ACK_BUDGET_SECONDS = 2.0
+# Answers computed at once per process before new ones go straight to response_url.
+ANSWER_CAPACITY = 4
 
 __all__ = ["EPHEMERAL", "IN_CHANNEL", "SlackDeps", "as_response", "reply_for"]
+
+
+class AnswerLoad:
+    """Answers being computed in this process. Past capacity, /kpi acknowledges at once and
+    answers through response_url, so a burst of slow queries cannot push acks past 3 s."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self._count >= self.capacity
+
+    def submit(
+        self, executor: ThreadPoolExecutor, work: Callable[[], dict[str, Any]]
+    ) -> Future[dict[str, Any]]:
+        with self._lock:
+            self._count += 1
+        future = executor.submit(work)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Future[dict[str, Any]]) -> None:
+        with self._lock:
+            self._count -= 1
 
 
 @dataclass(frozen=True)
@@ -29,6 +59,7 @@ class SlackDeps:
     responder: Responder
     executor: ThreadPoolExecutor
     ack_budget: float = ACK_BUDGET_SECONDS
+    load: AnswerLoad = field(default_factory=lambda: AnswerLoad(ANSWER_CAPACITY))
 
     def after_ack(self, body: dict[str, Any], work: Callable[[], None]) -> None:
         """Run work on the pool after the acknowledgement; see `reporting`."""
