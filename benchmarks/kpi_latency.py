@@ -63,6 +63,8 @@ from _common import (
     summary_ms,
 )
 
+from storage.models import MEASURE_COLUMNS
+
 SECRET = "bench-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-bench-token"
 SEED = 7
@@ -181,17 +183,7 @@ def build_sqlite(scale: Scale, path: Path) -> dict[str, Any]:
     }
 
 
-METRIC_COLUMNS = (
-    "campaign_id",
-    "day",
-    "impressions",
-    "clicks",
-    "leads",
-    "conversions",
-    "new_customers",
-    "spend_micros",
-    "revenue_micros",
-)
+METRIC_COLUMNS = ("campaign_id", "day", *MEASURE_COLUMNS)
 CAMPAIGN_COLUMNS = ("id", "platform", "account", "external_id", "name", "channel", "currency")
 
 

@@ -12,22 +12,11 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from storage.models import Campaign
+from storage.models import MEASURE_COLUMNS, Campaign
 
-_STAGED_COLUMNS = (
-    "line",
-    "ref",
-    "day",
-    "grain",
-    "impressions",
-    "clicks",
-    "leads",
-    "conversions",
-    "new_customers",
-    "spend_micros",
-    "revenue_micros",
-)
-_MEASURES = _STAGED_COLUMNS[4:]
+_MEASURES = MEASURE_COLUMNS
+# The order of bot.importing.rows.StagedRow.
+_STAGED_COLUMNS = ("line", "ref", "day", "grain", *MEASURE_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
