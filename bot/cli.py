@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -161,7 +163,9 @@ def demo_command(ctx: click.Context, folder: Path) -> None:
             console.print(render_answer(components.kpis.answer(text)))
     finally:
         components.dispose()
-    click.echo(messages.demo_next_steps(url))
+    # From a fresh clone kpibot lives in .venv/bin, not on PATH: show the path that works.
+    command = "kpibot" if shutil.which("kpibot") else os.path.relpath(sys.argv[0])
+    click.echo(messages.demo_next_steps(url, command))
 
 
 @main.command("run")

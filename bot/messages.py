@@ -9,10 +9,10 @@ CLI_HELP = (
 DB_OPTION_HELP = "Database URL for this command (overrides DATABASE_URL)."
 
 
-def demo_next_steps(url: str) -> str:
+def demo_next_steps(url: str, command: str = "kpibot") -> str:
     return (
         "\nThe demo database is ready. Try your own queries:\n"
-        f"  kpibot --db {url} kpi help\n"
-        f"  kpibot --db {url} kpi black-friday-dk mtd vs last year\n"
-        f"  kpibot --db {url} console      # the Slack app in your terminal\n"
+        f"  {command} --db {url} kpi help\n"
+        f"  {command} --db {url} kpi black-friday-dk mtd vs last year\n"
+        f"  {command} --db {url} console      # the Slack app in your terminal\n"
     )
