@@ -263,7 +263,10 @@ class RowReader:
             )
             return ref
         seen = self.campaigns[ref]
-        if seen.currency != currency:
+        if seen.currency != currency and (currency_given or seen.currency_given):
+            if not currency_given:
+                # A blank cell on a later row belongs to the campaign's stated currency.
+                return ref
             self._bad(
                 line,
                 "currency",

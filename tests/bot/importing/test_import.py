@@ -773,3 +773,15 @@ def test_big_file_imports_with_exact_totals(
 def test_a_file_without_a_currency_column_says_which_currency_it_used(engine: Engine) -> None:
     summary = import_file(engine, FIVETRAN_SAMPLE, default_currency="DKK")
     assert any("no currency column" in w and "DKK" in w for w in summary.warnings)
+
+
+def test_a_blank_currency_cell_belongs_to_the_campaigns_stated_currency(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _native(
+        tmp_path / "blank.csv",
+        "2025-08-01,A,x,,DKK,1,1,1.00,0,0",
+        "2025-08-02,A,x,,,1,1,2.00,0,0",
+    )
+    summary = import_file(engine, path, default_currency="USD")
+    assert summary.spend_by_currency == {"DKK": "3.00"}
