@@ -44,7 +44,8 @@ class CsvSource:
         reader = self._reader
         try:
             for row in reader:
-                if row and any(cell.strip() for cell in row):
+                # The first cell is almost always filled: check it before scanning the row.
+                if row and (row[0].strip() or any(cell.strip() for cell in row)):
                     yield reader.line_num, row
         except UnicodeDecodeError as exc:
             # The text layer decodes ahead of the CSV reader, so line_num is not the bad line.
