@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Settings
-from bot.demo_data import COLLAPSING_CAMPAIGN, demo_campaigns, write_csv
+from bot.demo_data import demo_campaigns, write_csv
 from bot.importing.run import ImportSummary, import_file
 from bot.periods import today_in
 from storage.database import make_engine
@@ -43,6 +43,3 @@ def build_demo(settings: Settings, folder: Path) -> ImportSummary:
             return import_file(engine, path, default_currency=settings.default_currency)
     finally:
         engine.dispose()
-
-
-__all__ = ["COLLAPSING_CAMPAIGN", "DEMO_DB", "TOUR", "build_demo", "demo_url"]

@@ -157,8 +157,6 @@ KPIS: tuple[Kpi, ...] = (
 )
 
 KPI_BY_KEY: Mapping[str, Kpi] = {k.key: k for k in KPIS}
-COUNT_KEYS = frozenset(k.key for k in KPIS if k.unit is Unit.COUNT)
-RANKABLE_KEYS: tuple[str, ...] = tuple(k.key for k in KPIS)
 
 
 def compute_kpis(totals: Totals, economics: Economics | None = None) -> dict[str, KpiValue]:

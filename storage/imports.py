@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, insert
 
 from storage.models import ImportRun
 
@@ -37,7 +36,3 @@ def record_import_run(
                 message=message,
             )
         )
-
-
-def recent_import_runs(session: Session, limit: int = 20) -> list[ImportRun]:
-    return list(session.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)))

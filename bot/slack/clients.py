@@ -19,7 +19,6 @@ from bot.config import Settings
 MAX_RETRIES = 3
 HTTP_TIMEOUT_SECONDS = 10
 
-log = logging.getLogger("kpibot.slack")
 # slack_sdk logs the URL it retries at INFO; a response_url must not reach the log.
 _webhook_log = logging.getLogger("kpibot.slack.webhook")
 _webhook_log.setLevel(logging.WARNING)
