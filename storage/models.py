@@ -58,7 +58,10 @@ MEASURE_COLUMNS = (
 
 
 class DailyMetrics(Base):
-    """One campaign's measures on one day; money in integer micro-units."""
+    """One campaign's measures on one day; money in integer micro-units.
+
+    A measure the source does not report is NULL (unknown), never 0; spend is always reported.
+    """
 
     __tablename__ = "daily_metrics"
     __table_args__ = (
@@ -72,13 +75,13 @@ class DailyMetrics(Base):
         ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    leads: Mapped[int] = mapped_column(BigInteger, default=0)
-    conversions: Mapped[int] = mapped_column(BigInteger, default=0)
-    new_customers: Mapped[int] = mapped_column(BigInteger, default=0)
+    impressions: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    clicks: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    leads: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    conversions: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    new_customers: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
-    revenue_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue_micros: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class ImportRun(Base):
