@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import Enum
 
 from bot.campaign import CampaignInfo
 from bot.kpi import KpiValue, Totals
 from bot.periods import Period
+from bot.query import Compare
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +37,58 @@ class Scope:
 
 
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of a period has data: days with a row / days in the period."""
+
+    days_with_data: int
+    days_in_period: int
+
+    @property
+    def complete(self) -> bool:
+        return self.days_with_data >= self.days_in_period
+
+
+class BasisReason(Enum):
+    """Why a change is computed over fewer days than the periods have, or not at all."""
+
+    SAME_DAYS = "same_days"  # over the days both sides have data for
+    NO_COMPARISON_DATA = "no_comparison_data"  # the comparison period has no data
+    NO_COMMON_DAYS = "no_common_days"  # both have data, but never on the same days
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeBasis:
+    """The days a change really compares, when the two periods do not cover the same ground.
+
+    `current`/`previous` are the aligned sub-periods (None when the change is withheld);
+    the KPIs are those of the sub-periods.
+    """
+
+    reason: BasisReason
+    current: Period | None = None
+    previous: Period | None = None
+    current_kpis: dict[str, KpiValue] = field(default_factory=dict)
+    previous_kpis: dict[str, KpiValue] = field(default_factory=dict)
+
+    @property
+    def withheld(self) -> bool:
+        return self.current is None
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
+    """The period a card is compared with, what data it has, and the change."""
+
+    compare: Compare
     label: str
     period: Period
     totals: Totals
     kpis: dict[str, KpiValue]
     change: dict[str, Decimal | None]
+    data_from: date | None = None
+    data_through: date | None = None
+    coverage: Coverage | None = None
+    basis: ChangeBasis | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +104,12 @@ class CampaignCard:
     data_through: date | None
     comparison: Comparison | None
     query_text: str = ""
+    coverage: Coverage | None = None
 
     @property
     def has_customers(self) -> bool:
-        return self.totals.new_customers > 0 or (
-            self.comparison is not None and self.comparison.totals.new_customers > 0
+        return (self.totals.new_customers or 0) > 0 or (
+            self.comparison is not None and (self.comparison.totals.new_customers or 0) > 0
         )
 
 

@@ -12,7 +12,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.answers import Answer, CampaignCard, Comparison, Help, Row, Scope, Suggestions, Table
+from bot.answers import (
+    Answer,
+    BasisReason,
+    CampaignCard,
+    ChangeBasis,
+    Comparison,
+    Coverage,
+    Help,
+    Row,
+    Scope,
+    Suggestions,
+    Table,
+)
 from bot.campaign import CampaignInfo
 from bot.kpi import (
     KPI_BY_KEY,
@@ -77,6 +89,89 @@ class CampaignDirectory:
         with self._lock:
             self._fingerprint, self._index = fingerprint, index
         return index
+
+
+def comparison_period(period: Period, comparison: Compare) -> Period:
+    """The period a card is compared with: like with like (see Period.previous)."""
+    if comparison is Compare.YEAR:
+        return period.year_ago()
+    if comparison.value == "month":
+        return period.month_ago()  # type: ignore[attr-defined,no-any-return]
+    return period.previous()
+
+
+def _aligner(period: Period, other: Period, comparison: Compare) -> _Align:
+    """Maps a day of the comparison period to the day of `period` it is compared with, and
+    back: the same calendar date a year later for `vs last year` (leap days included),
+    otherwise the same offset from the period's first day."""
+    if comparison is Compare.YEAR:
+        return _year_later, _year_earlier
+    shift = period.start - other.start
+    return (lambda d: d + shift), (lambda d: d - shift)
+
+
+_Align = tuple[Callable[[date], date], Callable[[date], date]]
+
+
+def _year_later(d: date) -> date:
+    return (
+        d.replace(year=d.year + 1, day=28)
+        if (d.month, d.day) == (2, 29)
+        else d.replace(year=d.year + 1)
+    )
+
+
+def _year_earlier(d: date) -> date:
+    return (
+        d.replace(year=d.year - 1, day=28)
+        if (d.month, d.day) == (2, 29)
+        else d.replace(year=d.year - 1)
+    )
+
+
+def _change_basis(
+    period: Period,
+    other: Period,
+    comparison: Compare,
+    now: CampaignTotals | None,
+    then: CampaignTotals | None,
+) -> ChangeBasis | None:
+    """None when both sides have data from their first day to their last; otherwise the days
+    both cover, or a withheld change and why.
+
+    A comparison year whose data starts in October, or a month to date whose today has no
+    data yet, would otherwise show a change that measures the import, not the campaign.
+    """
+    if now is None or now.first_day is None or now.last_day is None:
+        return None  # nothing now: every KPI is undefined, and so is every change
+    if then is None or then.first_day is None or then.last_day is None:
+        return ChangeBasis(BasisReason.NO_COMPARISON_DATA)
+    if (now.first_day, now.last_day, then.first_day, then.last_day) == (
+        period.start,
+        period.end,
+        other.start,
+        other.end,
+    ):
+        return None
+    forward, back = _aligner(period, other, comparison)
+    first = max(now.first_day, forward(then.first_day), period.start, forward(other.start))
+    last = min(now.last_day, forward(then.last_day), period.end, forward(other.end))
+    if first > last:
+        return ChangeBasis(BasisReason.NO_COMMON_DAYS)
+    current = Period(first, last, _label(first, last))
+    previous = Period(back(first), back(last), _label(back(first), back(last)))
+    if (current.start, current.end, previous.start, previous.end) == (
+        period.start,
+        period.end,
+        other.start,
+        other.end,
+    ):
+        return None
+    return ChangeBasis(BasisReason.SAME_DAYS, current, previous)
+
+
+def _label(start: date, end: date) -> str:
+    return start.isoformat() if start == end else f"{start}..{end}"
 
 
 def _kpis_or_undefined(totals: Totals, economics: Economics) -> dict[str, KpiValue]:
@@ -150,19 +245,25 @@ class KpiService:
         comparison: Compare,
         text: str,
     ) -> CampaignCard:
-        other = period.previous() if comparison is Compare.PREVIOUS else period.year_ago()
-        current = totals_by_campaign(session, period.start, period.end, [campaign.id])
-        before = totals_by_campaign(session, other.start, other.end, [campaign.id])
-        now = current.get(campaign.id)
+        other = comparison_period(period, comparison)
+        ids = [campaign.id]
+        now = totals_by_campaign(session, period.start, period.end, ids).get(campaign.id)
+        then = totals_by_campaign(session, other.start, other.end, ids).get(campaign.id)
         totals = now.totals if now else Totals()
         kpis = _kpis_or_undefined(totals, self.economics)
-        then_totals = before[campaign.id].totals if campaign.id in before else Totals()
+        then_totals = then.totals if then else Totals()
         then_kpis = _kpis_or_undefined(then_totals, self.economics)
-        change = compare(kpis, then_kpis) if not then_totals.is_empty else dict.fromkeys(kpis)
-        label = "previous period" if comparison is Compare.PREVIOUS else "same period last year"
+        basis = _change_basis(period, other, comparison, now, then)
+        if basis is None:
+            change = compare(kpis, then_kpis)
+        elif basis.current is None or basis.previous is None:
+            change = dict.fromkeys(kpis)
+        else:
+            basis = self._same_days(session, campaign.id, basis, basis.current, basis.previous)
+            change = compare(basis.current_kpis, basis.previous_kpis)
         last = now.last_day if now else None
         if last is None:
-            newest = latest_day(session, [campaign.id])
+            newest = latest_day(session, ids)
             last = newest if newest is not None and newest <= period.end else None
         return CampaignCard(
             scope=Scope.of(campaign),
@@ -172,8 +273,38 @@ class KpiService:
             kpis=kpis,
             data_from=now.first_day if now else None,
             data_through=last,
-            comparison=Comparison(label, other, then_totals, then_kpis, change),
+            comparison=Comparison(
+                comparison,
+                other.label,
+                other,
+                then_totals,
+                then_kpis,
+                change,
+                data_from=then.first_day if then else None,
+                data_through=then.last_day if then else None,
+                coverage=Coverage(then_totals.days, other.days),
+                basis=basis,
+            ),
             query_text=text,
+            coverage=Coverage(totals.days, period.days),
+        )
+
+    def _same_days(
+        self,
+        session: Session,
+        campaign_id: int,
+        basis: ChangeBasis,
+        current: Period,
+        previous: Period,
+    ) -> ChangeBasis:
+        """The basis with the KPIs of both sides over only the days they have in common."""
+        ids = [campaign_id]
+        now = totals_by_campaign(session, current.start, current.end, ids).get(campaign_id)
+        then = totals_by_campaign(session, previous.start, previous.end, ids).get(campaign_id)
+        return replace(
+            basis,
+            current_kpis=_kpis_or_undefined(now.totals if now else Totals(), self.economics),
+            previous_kpis=_kpis_or_undefined(then.totals if then else Totals(), self.economics),
         )
 
     def _list(self, session: Session, query: ListQuery, text: str) -> Table:

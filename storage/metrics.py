@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bot.campaign import CampaignInfo
-from bot.kpi import Totals
+from bot.kpi import MEASURES, Totals
 from storage.models import Campaign, DailyMetrics, ImportRun
 
 
@@ -51,20 +51,32 @@ def campaigns_fingerprint(session: Session) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
+_SUMMED = (
+    DailyMetrics.impressions,
+    DailyMetrics.clicks,
+    DailyMetrics.leads,
+    DailyMetrics.conversions,
+    DailyMetrics.new_customers,
+    DailyMetrics.spend_micros,
+    DailyMetrics.revenue_micros,
+)
+# COUNT(column) counts the rows that reported a measure: NULL is "not measured" (MEASURES order).
+_COUNTED = tuple(getattr(DailyMetrics, m) for m in MEASURES)
+
+
 def _totals_select() -> Select[Any]:
     return select(  # type: ignore[return-value]
         DailyMetrics.campaign_id,
-        func.sum(DailyMetrics.impressions),
-        func.sum(DailyMetrics.clicks),
-        func.sum(DailyMetrics.leads),
-        func.sum(DailyMetrics.conversions),
-        func.sum(DailyMetrics.new_customers),
-        func.sum(DailyMetrics.spend_micros),
-        func.sum(DailyMetrics.revenue_micros),
+        *(func.sum(c) for c in _SUMMED),
         func.count(),
         func.min(DailyMetrics.day),
         func.max(DailyMetrics.day),
+        *(func.count(c) for c in _COUNTED),
     ).group_by(DailyMetrics.campaign_id)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def totals_by_campaign(
@@ -82,14 +94,15 @@ def totals_by_campaign(
     result: dict[int, CampaignTotals] = {}
     for row in session.execute(statement):
         totals = Totals(
-            impressions=int(row[1]),
-            clicks=int(row[2]),
-            leads=int(row[3]),
-            conversions=int(row[4]),
-            new_customers=int(row[5]),
-            spend_micros=int(row[6]),
-            revenue_micros=int(row[7]),
+            impressions=_int(row[1]),
+            clicks=_int(row[2]),
+            leads=_int(row[3]),
+            conversions=_int(row[4]),
+            new_customers=_int(row[5]),
+            spend_micros=int(row[6] or 0),
+            revenue_micros=_int(row[7]),
             days=int(row[8]),
+            measured=tuple(int(n) for n in row[11:]),
         )
         result[row[0]] = CampaignTotals(totals, row[9], row[10])
     return result

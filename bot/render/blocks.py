@@ -22,7 +22,13 @@ from bot.formatting import UNDEFINED, format_change, format_kpi
 from bot.kpi import KPI_BY_KEY, is_improvement
 from bot.periods import DEFAULT_PERIOD_TEXT, Period
 from bot.query import Compare
-from bot.render.card_fields import card_kpi_keys, freshness
+from bot.render.card_fields import (
+    basis_note,
+    card_kpi_keys,
+    comparison_context,
+    freshness,
+    measured_note,
+)
 from bot.render.mrkdwn import escape, escaped, plain
 
 __all__ = [
@@ -95,8 +101,11 @@ def card_message(
     where = " · ".join(_one_line(x) for x in (scope.platform, scope.channel) if x)
     context = [freshness(card), card.currency, where]
     if comparison is not None:
-        context.append(f"vs {comparison.label} ({_dates(comparison.period)})")
+        context.append(comparison_context(comparison))
     blocks.append(_context(escaped(item, MAX_FIELD) for item in context if item.strip()))
+    notes = [measured_note(card.totals), comparison and basis_note(comparison)]
+    if any(notes):
+        blocks.append(_context(escaped(note, MAX_FIELD) for note in notes if note))
     if shared_by is not None and _USER_ID.fullmatch(shared_by):
         blocks.append(_context([f"Shared by <@{shared_by}>"]))
     if with_actions and scope.id is not None:
@@ -217,6 +226,12 @@ def _kpi_field(card: CampaignCard, key: str, comparison: Comparison | None, loca
     if comparison is None:
         return f"*{label}*\n{value}"
     change = _change_text(key, comparison.change.get(key), locale)
+    basis = comparison.basis
+    if basis is not None and basis.previous is not None:
+        # The change is over the days both sides have: say what it was on those days.
+        now = escape(format_kpi(key, basis.current_kpis.get(key), card.currency, locale))
+        before = escape(format_kpi(key, basis.previous_kpis.get(key), card.currency, locale))
+        return f"*{label}*\n{value}  {change}\n_same days: {now} vs {before}_"
     before = escape(format_kpi(key, comparison.kpis.get(key), card.currency, locale))
     return f"*{label}*\n{value}  {change}\n_was {before}_"
 
@@ -236,9 +251,7 @@ def _change_text(key: str, change: Decimal | None, locale: str) -> str:
 
 
 def _card_compare(comparison: Comparison | None) -> Compare:
-    if comparison is None or comparison.label == "previous period":
-        return Compare.PREVIOUS
-    return Compare.YEAR
+    return Compare.PREVIOUS if comparison is None else comparison.compare
 
 
 # --------------------------------------------------------------------------- table parts

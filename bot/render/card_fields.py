@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bot.answers import CampaignCard
+from datetime import date
+
+from bot.answers import BasisReason, CampaignCard, Comparison
+from bot.kpi import KPI_BY_KEY, Totals
+from bot.periods import Period
 
 CARD_KPIS = (
     "spend",
@@ -32,6 +36,68 @@ def freshness(card: CampaignCard) -> str:
     """'data through 2025-08-12', saying so when the period runs past the newest data."""
     if card.data_through is None:
         return "no data in this period"
+    covered = ""
+    if card.coverage is not None and not card.coverage.complete:
+        covered = f", {card.coverage.days_with_data} of {card.coverage.days_in_period} days"
     if card.data_through < card.period.end:
-        return f"data through {card.data_through} (period ends {card.period.end})"
-    return f"data through {card.data_through}"
+        return f"data through {card.data_through} (period ends {card.period.end}{covered})"
+    return f"data through {card.data_through}" + (f" ({covered[2:]})" if covered else "")
+
+
+def comparison_context(comparison: Comparison) -> str:
+    """'vs previous period (2025-08-07–2025-08-09, data 3 of 3 days)'."""
+    coverage = comparison.coverage
+    data = ""
+    if coverage is not None:
+        data = f", data {coverage.days_with_data} of {coverage.days_in_period} days"
+    return f"vs {comparison.label} ({_dates(comparison.period)}{data})"
+
+
+def _dates(period: Period) -> str:
+    if period.start == period.end:
+        return period.start.isoformat()
+    return f"{period.start}–{period.end}"
+
+
+def _span(first: date | None, last: date | None) -> str:
+    if first is None or last is None:
+        return "no days"
+    return first.isoformat() if first == last else f"{first}–{last}"
+
+
+def basis_note(comparison: Comparison) -> str | None:
+    """Why the change covers fewer days than the periods, or none; None for whole periods."""
+    basis = comparison.basis
+    if basis is None:
+        return None
+    if basis.reason is BasisReason.NO_COMPARISON_DATA:
+        return f"No change shown: {comparison.label} ({_dates(comparison.period)}) has no data."
+    if basis.current is None or basis.previous is None:
+        return (
+            f"No change shown: {comparison.label} has data for "
+            f"{_span(comparison.data_from, comparison.data_through)}, "
+            "never on the same days as this period."
+        )
+    return (
+        f"Change compares only the days both periods have data for: "
+        f"{_dates(basis.current)} with {_dates(basis.previous)}."
+    )
+
+
+def _measure_label(measure: str) -> str:
+    return KPI_BY_KEY[measure.removesuffix("_micros")].label
+
+
+def measured_note(totals: Totals) -> str | None:
+    """Which measures the data does not report (shown as —), or reports on only some days."""
+    parts = []
+    unmeasured = [_measure_label(m) for m in totals.unmeasured]
+    if unmeasured and not totals.is_empty:
+        parts.append(f"Not measured: {', '.join(unmeasured)}.")
+    partly = [
+        f"{_measure_label(m)} on {totals.measured_days(m)} of {totals.days} days"
+        for m in totals.partly_measured
+    ]
+    if partly:
+        parts.append(f"Partly measured: {', '.join(partly)}; KPIs that need them are —.")
+    return " ".join(parts) or None

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from bot.answers import Answer, CampaignCard, Help, Row, Scope, Suggestions, Table
+from bot.answers import (
+    Answer,
+    CampaignCard,
+    Comparison,
+    Coverage,
+    Help,
+    Row,
+    Scope,
+    Suggestions,
+    Table,
+)
 from bot.formatting import decimal_text
-from bot.kpi import KPI_BY_KEY, KpiValue, Unit
+from bot.kpi import KPI_BY_KEY, MEASURES, KpiValue, Totals, Unit
 from bot.periods import Period
+from bot.render.card_fields import basis_note
 
 
 def _value(key: str, value: KpiValue) -> Any:
@@ -31,6 +43,39 @@ def _period(period: Period | None) -> dict[str, str] | None:
     if period is None:
         return None
     return {"start": period.start.isoformat(), "end": period.end.isoformat(), "label": period.label}
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _coverage(coverage: Coverage | None) -> dict[str, int] | None:
+    if coverage is None:
+        return None
+    return {"days_with_data": coverage.days_with_data, "days_in_period": coverage.days_in_period}
+
+
+def _measured(totals: Totals) -> dict[str, int]:
+    """Per measure, the days that reported it (of coverage.days_with_data): 0 is unmeasured."""
+    return {_MEASURE_KEYS.get(m, m): totals.measured_days(m) for m in ("spend_micros", *MEASURES)}
+
+
+_MEASURE_KEYS = {"spend_micros": "spend", "revenue_micros": "revenue"}
+
+
+def _basis(comparison: Comparison) -> dict[str, Any] | None:
+    """Null when the change compares the two whole periods."""
+    basis = comparison.basis
+    if basis is None:
+        return None
+    return {
+        "reason": basis.reason.value,
+        "note": basis_note(comparison),
+        "current": _period(basis.current),
+        "previous": _period(basis.previous),
+        "current_kpis": _kpis(basis.current_kpis) if basis.current else None,
+        "previous_kpis": _kpis(basis.previous_kpis) if basis.previous else None,
+    }
 
 
 def _scope(scope: Scope) -> dict[str, Any]:
@@ -58,18 +103,27 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         document: dict[str, Any] = {
             "scope": _scope(answer.scope),
             "period": _period(answer.period),
-            "data_from": answer.data_from.isoformat() if answer.data_from else None,
-            "data_through": answer.data_through.isoformat() if answer.data_through else None,
+            "data_from": _day(answer.data_from),
+            "data_through": _day(answer.data_through),
+            "coverage": _coverage(answer.coverage),
             "currency": answer.currency,
+            "measured_days": _measured(answer.totals),
             "kpis": _kpis(answer.kpis),
         }
         if answer.comparison is not None:
+            comparison = answer.comparison
             document["previous"] = {
-                "label": answer.comparison.label,
-                "period": _period(answer.comparison.period),
-                "kpis": _kpis(answer.comparison.kpis),
+                "label": comparison.label,
+                "compare": comparison.compare.value,
+                "period": _period(comparison.period),
+                "data_from": _day(comparison.data_from),
+                "data_through": _day(comparison.data_through),
+                "coverage": _coverage(comparison.coverage),
+                "measured_days": _measured(comparison.totals),
+                "kpis": _kpis(comparison.kpis),
             }
-            document["change"] = _change(answer.comparison.change)
+            document["change"] = _change(comparison.change)
+            document["change_basis"] = _basis(comparison)
         return document
     if isinstance(answer, Table):
         return {

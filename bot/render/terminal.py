@@ -10,7 +10,13 @@ from rich.text import Text
 from bot.answers import Answer, CampaignCard, Help, Suggestions, Table
 from bot.formatting import UNDEFINED, format_change, format_kpi
 from bot.kpi import KPI_BY_KEY, is_improvement
-from bot.render.card_fields import card_kpi_keys, freshness
+from bot.render.card_fields import (
+    basis_note,
+    card_kpi_keys,
+    comparison_context,
+    freshness,
+    measured_note,
+)
 
 
 def render_answer(answer: Answer) -> RenderableType:
@@ -39,17 +45,28 @@ def _card(card: CampaignCard) -> RenderableType:
         change = comparison.change.get(key)
         good = is_improvement(key, change)
         style = "green" if good else "red" if good is False else ""
+        basis = comparison.basis
+        before = comparison.kpis[key]
+        if basis is not None and basis.previous is not None:
+            before = basis.previous_kpis.get(key)  # what the change is measured against
         table.add_row(
             KPI_BY_KEY[key].label,
             Text(value),
-            Text(format_kpi(key, comparison.kpis[key], card.currency)),
+            Text(format_kpi(key, before, card.currency)),
             Text(format_change(change), style=style),
         )
     scope = card.scope
     title = f"{scope.name} · {card.period.label} ({card.period.start} – {card.period.end})"
-    footer = Text(
-        f"{freshness(card)} · {card.currency} · {scope.platform} · {scope.channel}", style="dim"
-    )
+    lines = [f"{freshness(card)} · {card.currency} · {scope.platform} · {scope.channel}"]
+    if comparison is not None:
+        lines.append(comparison_context(comparison))
+        note = basis_note(comparison)
+        if note:
+            lines.append(note)
+    measured = measured_note(card.totals)
+    if measured:
+        lines.append(measured)
+    footer = Text("\n".join(lines), style="dim")
     return Panel(Group(table, footer), title=Text(title), title_align="left")
 
 

@@ -131,7 +131,7 @@ def test_ratios_of_empty_totals_are_all_undefined_never_zero() -> None:
     for key in RATIO_DENOMINATORS:
         assert kpis[key] is None, key
     assert kpis["spend"] == 0
-    assert kpis["clicks"] == 0
+    assert kpis["clicks"] is None  # nothing measured: unknown, not 0
 
 
 def test_cpa_is_undefined_without_conversions() -> None:
@@ -141,7 +141,9 @@ def test_cpa_is_undefined_without_conversions() -> None:
 
 
 def test_zero_numerator_is_zero_not_undefined() -> None:
-    kpis = compute_kpis(Totals(impressions=1000, clicks=10, conversions=2, spend_micros=50 * M))
+    kpis = compute_kpis(
+        Totals(impressions=1000, clicks=10, conversions=2, spend_micros=50 * M, revenue_micros=0)
+    )
     assert kpis["revenue"] == 0
     assert kpis["roas"] == 0
     assert kpis["aov"] == 0

@@ -86,7 +86,8 @@ def card(
     if before is not None:
         other = JULY if label == "previous period" else JULY_LAST_YEAR
         then = compute_kpis(before)
-        comparison = Comparison(label, other, before, then, compare(kpis, then))
+        kind = Compare.PREVIOUS if label == "previous period" else Compare.YEAR
+        comparison = Comparison(kind, label, other, before, then, compare(kpis, then))
     return CampaignCard(
         scope=Scope("campaign", name, campaign_id, "ext-7", platform, channel),
         period=AUGUST,
@@ -257,6 +258,7 @@ def test_card_context_has_freshness_currency_platform_and_comparison() -> None:
         "USD",
         "meta_ads · social",
         "vs previous period (2025-07-01–2025-07-31)",
+        "Not measured: Leads, New customers.",  # NOW has no leads or new customers
     ]
 
 
