@@ -347,3 +347,65 @@ def test_no_float_anywhere(totals: Totals, margin: Decimal | None) -> None:
             assert value is None or isinstance(value, Decimal), key
     for value in compare(kpis, kpis).values():
         assert value is None or isinstance(value, Decimal)
+
+
+# --------------------------------------------------------------------------- unmeasured
+
+
+def test_an_unmeasured_measure_is_unknown_and_so_is_every_kpi_that_needs_it() -> None:
+    kpis = compute_kpis(Totals(impressions=1000, clicks=10, spend_micros=50 * M, days=2))
+    for key in ("revenue", "roas", "roi", "aov", "ltv", "ltv_cac", "leads", "cpl", "cpa"):
+        assert kpis[key] is None, key
+    assert kpis["cpc"] == 5  # spend and clicks are measured
+    assert kpis["ctr"] == Decimal("0.01")
+
+
+def test_a_measure_reported_on_some_days_sums_what_was_reported_but_feeds_no_ratio() -> None:
+    reported = Totals(leads=4, clicks=10, spend_micros=100 * M, days=1)
+    silent = Totals(clicks=10, spend_micros=100 * M, days=1)  # no leads column that day
+    total = reported + silent
+    assert total.leads == 4
+    assert total.measured_days("leads") == 1
+    assert total.measured_days("clicks") == 2
+    assert total.partly_measured == ("leads",)
+    assert total.complete("leads") is None
+    kpis = compute_kpis(total)
+    assert kpis["leads"] == 4
+    assert kpis["cpl"] is None  # 200 of spend against leads of one day would be 50, not 25
+    assert kpis["cpc"] == 10
+
+
+def test_a_measured_zero_is_zero_not_unknown() -> None:
+    kpis = compute_kpis(Totals(clicks=10, spend_micros=100 * M, revenue_micros=0, days=1))
+    assert kpis["revenue"] == 0
+    assert kpis["roas"] == 0
+    assert kpis["roi"] == -1
+
+
+optional_counts = st.none() | counts
+partial_totals = st.builds(
+    lambda days, values, revenue, spend: Totals(
+        *values,
+        spend_micros=spend,
+        revenue_micros=revenue,
+        days=days,
+    ),
+    st.integers(min_value=1, max_value=400),
+    st.tuples(optional_counts, optional_counts, optional_counts, optional_counts, optional_counts),
+    st.none() | micros,
+    micros,
+)
+
+
+@given(st.lists(partial_totals, min_size=1, max_size=6))
+def test_sums_of_partly_measured_totals_say_how_much_is_measured(parts: list[Totals]) -> None:
+    total = sum_totals(parts)
+    assert total.days == sum(p.days for p in parts)
+    for measure in ("impressions", "clicks", "leads", "conversions", "new_customers"):
+        reported = [getattr(p, measure) for p in parts if getattr(p, measure) is not None]
+        assert getattr(total, measure) == (sum(reported) if reported else None)
+        assert total.measured_days(measure) == sum(p.measured_days(measure) for p in parts)
+        assert 0 <= total.measured_days(measure) <= total.days
+        fully = all(getattr(p, measure) is not None for p in parts)
+        assert (total.complete(measure) is not None) == fully
+    assert sum_totals(reversed(parts)) == total

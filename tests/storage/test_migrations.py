@@ -1,0 +1,49 @@
+"""Migrations keep what is stored."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import text
+
+from storage.database import make_engine
+from storage.schema import alembic_config, head_revision
+
+
+def test_0003_keeps_existing_rows_and_lets_unmeasured_be_null(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0002")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO campaigns (id, platform, account, external_id, name, channel,"
+                    " currency) VALUES (1, 'csv', '', 'c1', 'Brand', 'other', 'DKK')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO daily_metrics VALUES "
+                    "(1, '2025-08-10', 1000, 50, 0, 5, 0, 100000000, 300000000)"
+                )
+            )
+        command.upgrade(alembic_config(engine), "head")
+        with engine.begin() as connection:
+            kept = connection.execute(
+                text(
+                    "SELECT impressions, clicks, leads, spend_micros, revenue_micros FROM daily_metrics"
+                )
+            ).one()
+            assert tuple(kept) == (1000, 50, 0, 100_000_000, 300_000_000)
+            connection.execute(
+                text(
+                    "INSERT INTO daily_metrics (campaign_id, day, spend_micros) "
+                    "VALUES (1, '2025-08-11', 5000000)"
+                )
+            )
+            unknown = connection.execute(
+                text("SELECT leads, revenue_micros FROM daily_metrics WHERE day = '2025-08-11'")
+            ).one()
+            assert tuple(unknown) == (None, None)
+        assert head_revision(engine) >= "0003"
+    finally:
+        engine.dispose()
