@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.importing.cells import EARLIEST_DAY, MAX_DAYS_AHEAD, exact_day
 from bot.kpi import Economics
 from bot.money import MoneyError, normalize_currency
 
@@ -39,6 +41,14 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     log_level: str = "INFO"
     ack_budget_seconds: Decimal = Decimal(2)
+    import_earliest_date: date = EARLIEST_DAY
+    import_max_days_ahead: int = MAX_DAYS_AHEAD
+    import_locale: str = "en"
+
+    @property
+    def import_decimal_comma(self) -> bool:
+        """Import `;`-separated files with decimal commas unless told otherwise (locale da)."""
+        return self.import_locale == "da"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -91,7 +101,51 @@ class Settings:
             slack_api_url=_api_url(env.get("SLACK_API_URL", "")),
             log_level=_log_level(env),
             ack_budget_seconds=_budget(env),
+            import_earliest_date=_earliest_date(env),
+            import_max_days_ahead=_days_ahead(env),
+            import_locale=_import_locale(env),
         )
+
+
+IMPORT_LOCALES = ("en", "da")
+MAX_IMPORT_DAYS_AHEAD = 3660
+
+
+def _earliest_date(env: Mapping[str, str]) -> date:
+    text = env.get("KPIBOT_IMPORT_EARLIEST_DATE", "").strip()
+    if not text:
+        return EARLIEST_DAY
+    day = exact_day(text)
+    if day is None:
+        raise SettingsError(
+            f"KPIBOT_IMPORT_EARLIEST_DATE={text!r} is not a date; write YYYY-MM-DD, e.g. 2000-01-01"
+        )
+    return day
+
+
+def _days_ahead(env: Mapping[str, str]) -> int:
+    text = env.get("KPIBOT_IMPORT_MAX_DAYS_AHEAD", "").strip()
+    if not text:
+        return MAX_DAYS_AHEAD
+    digits = text.lstrip("0") or "0"
+    if not (text.isascii() and text.isdigit() and len(digits) <= 4) or (
+        int(digits) > MAX_IMPORT_DAYS_AHEAD
+    ):
+        raise SettingsError(
+            f"KPIBOT_IMPORT_MAX_DAYS_AHEAD={text[:40]!r} must be a whole number of days from 0 "
+            f"to {MAX_IMPORT_DAYS_AHEAD} (default {MAX_DAYS_AHEAD})"
+        )
+    return int(text)
+
+
+def _import_locale(env: Mapping[str, str]) -> str:
+    locale = env.get("KPIBOT_IMPORT_LOCALE", "").strip().lower() or "en"
+    if locale not in IMPORT_LOCALES:
+        raise SettingsError(
+            f"KPIBOT_IMPORT_LOCALE={locale!r} must be en (`,`-separated, `.` decimals) or da "
+            "(`;`-separated, decimal commas, as Danish Excel saves CSV)"
+        )
+    return locale
 
 
 def _api_url(text: str) -> str:

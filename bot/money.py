@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import cache
 
-from babel.numbers import list_currencies
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 
 MICROS_PER_UNIT = 1_000_000
 _MICRO = Decimal("0.000001")
-_CURRENCIES: frozenset[str] = frozenset(list_currencies())
 
 
 class MoneyError(ValueError):
@@ -39,14 +41,32 @@ def from_micros(micros: int) -> Decimal:
     return (Decimal(micros) / MICROS_PER_UNIT).quantize(_MICRO)
 
 
+@cache
+def active_currencies() -> frozenset[str]:
+    """ISO 4217 codes that are legal tender somewhere today (CLDR via Babel), computed once.
+
+    Leaves out what no team spends: historic codes (DEM, HRK), funds, metals and test codes
+    (XXX, XTS, XAU).
+    """
+    today = date.today()
+    territories = get_global("territory_currencies")
+    return frozenset(
+        code
+        for territory in territories
+        for code in get_territory_currencies(territory, today, tender=True)
+    )
+
+
 def is_currency(code: str) -> bool:
-    """True for an ISO 4217 code Babel knows (upper case)."""
-    return code in _CURRENCIES
+    """True for an active ISO 4217 code (upper case)."""
+    return code in active_currencies()
 
 
 def normalize_currency(code: str) -> str:
     """Upper-case and validate a currency code, or raise MoneyError."""
     upper = code.strip().upper()
     if not is_currency(upper):
-        raise MoneyError(f"unknown currency code {code!r} (use ISO 4217, e.g. DKK, EUR, USD)")
+        raise MoneyError(
+            f"unknown currency code {code[:40]!r} (use an active ISO 4217 code, e.g. DKK, EUR, USD)"
+        )
     return upper

@@ -4,23 +4,80 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+CONNECT_TIMEOUT_SECONDS = 5
+_POSTGRES_SCHEMES = ("postgres", "postgresql")
+_BACKENDS = ("sqlite", "postgresql")
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+
+class UnusableDatabaseUrl(ValueError):
+    """A database URL kpibot cannot use; the message says why, never the URL (a password)."""
+
+
+def database_url(url: str | URL) -> URL:
+    """The URL SQLAlchemy should use: postgres:// (Heroku, Render) and postgresql:// get
+    psycopg 3, the driver kpibot installs; other SQLite and PostgreSQL URLs are used as given."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise UnusableDatabaseUrl("it is not a URL") from exc
+    if parsed.drivername in _POSTGRES_SCHEMES:
+        return parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in _BACKENDS:
+        raise UnusableDatabaseUrl(f"{parsed.get_backend_name()} is not SQLite or PostgreSQL")
+    return parsed
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file of a SQLite database URL; None for other databases and in-memory SQLite."""
+    parsed = database_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    return None if name.startswith("file:") else Path(name)
+
+
+def missing_sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite file that does not exist yet, which merely connecting would create."""
+    path = sqlite_path(engine.url)
+    return path if path is not None and not path.exists() else None
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine for SQLite or PostgreSQL with the pragmas kpibot relies on."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    url = database_url(url)
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        # An unreachable host fails in seconds instead of hanging every command.
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} | dict(
+            kwargs.get("connect_args") or {}
+        )
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
+# Execution option: "IMMEDIATE" makes the connection's next BEGIN take SQLite's write lock at
+# once (a deferred transaction that read first fails with SQLITE_BUSY_SNAPSHOT when it later
+# writes after another writer committed; busy_timeout cannot help it).
+SQLITE_BEGIN = "kpibot_sqlite_begin"
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(SQLITE_BEGIN)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy's pysqlite recipe: the driver emits no BEGIN of its own, _sqlite_begin does.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

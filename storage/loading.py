@@ -1,4 +1,5 @@
-"""Bulk loading of daily metrics through a staging table, inside one transaction.
+"""Bulk loading of daily metrics through staging tables: stage and check in one transaction,
+then find campaigns and replace their days in another (see storage.write_lock).
 
 Every SQL text here is built only from the constant column names below, never from data,
 hence the S608 exemptions.
@@ -10,13 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import MEASURE_COLUMNS, Campaign
+from storage.models import MAX_DAY_VALUE, MEASURE_COLUMNS, Campaign
 
 _MEASURES = MEASURE_COLUMNS
 # The order of bot.importing.rows.StagedRow.
 _STAGED_COLUMNS = ("line", "ref", "day", "grain", *MEASURE_COLUMNS)
+_FIRST_MEASURE = _STAGED_COLUMNS.index(MEASURE_COLUMNS[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,24 @@ class Duplicate:
 
 
 @dataclass(frozen=True, slots=True)
+class Oversized:
+    """A campaign-day whose rolled-up rows exceed MAX_DAY_VALUE in one or more measures."""
+
+    ref: int
+    day: str
+    line: int
+    measures: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Campaigns found or created: those stored in another currency, and the new ones."""
+
+    conflicts: list[CurrencyConflict]
+    new_refs: list[int]
+
+
+@dataclass(frozen=True, slots=True)
 class MergeResult:
     campaign_days: int
     days: int
@@ -59,6 +80,9 @@ class MetricsLoad:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._postgres = connection.dialect.name == "postgresql"
+        # Per measure, the sum of everything staged: when none exceeds MAX_DAY_VALUE, no
+        # campaign-day can, and the check in SQL is not needed.
+        self._totals = [0] * len(_MEASURES)
         if not self._postgres:
             # The covering day index is written all over during a large import: 16 MB of
             # page cache (instead of 2 MB) holds its hot pages; memory stays flat.
@@ -68,7 +92,7 @@ class MetricsLoad:
         for table in ("kpibot_staging", "kpibot_refs", "kpibot_agg"):
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
         connection.exec_driver_sql(
-            "CREATE TEMPORARY TABLE kpibot_staging (line INTEGER, ref INTEGER, "
+            "CREATE TEMPORARY TABLE kpibot_staging (line BIGINT, ref INTEGER, "
             f"day {day_type}, grain TEXT, " + ", ".join(f"{m} {big}" for m in _MEASURES) + ")"
         )
         connection.exec_driver_sql(
@@ -84,6 +108,9 @@ class MetricsLoad:
         """Append parsed rows (in _STAGED_COLUMNS order) to the staging table."""
         if not rows:
             return
+        columns = list(zip(*rows, strict=True))[_FIRST_MEASURE:]
+        for i, values in enumerate(columns):
+            self._totals[i] += sum(filter(None, values))
         if self._postgres:
             raw = self._connection.connection.driver_connection
             assert raw is not None
@@ -113,65 +140,115 @@ class MetricsLoad:
         found = [Duplicate(r[0], str(r[1]), r[2], r[3]) for r in result if r[2] != r[3]]
         return found[:limit]
 
-    def resolve_campaigns(
-        self, records: Sequence[CampaignRecord]
-    ) -> tuple[list[CurrencyConflict], int]:
-        """Find or create every campaign; report those stored in another currency."""
-        connection = self._connection
-        existing = {
-            (row.platform, row.account, row.external_id): row
-            for row in connection.execute(
-                select(
-                    Campaign.id,
-                    Campaign.platform,
-                    Campaign.account,
-                    Campaign.external_id,
-                    Campaign.name,
-                    Campaign.channel,
-                    Campaign.currency,
-                )
+    def oversized(self, limit: int) -> list[Oversized]:
+        """Campaign-days whose staged rows add up to more than MAX_DAY_VALUE (first `limit`)."""
+        if all(total <= MAX_DAY_VALUE for total in self._totals):
+            return []
+        # SQLite's SUM of integers fails on overflow, TOTAL is a float: close enough to test a
+        # bound that has a 4,096/3,660 margin. PostgreSQL's SUM of bigint is numeric.
+        total = "SUM" if self._postgres else "TOTAL"
+        over = [f"{total}({m}) > {MAX_DAY_VALUE}" for m in _MEASURES]
+        result = self._connection.exec_driver_sql(
+            f"SELECT ref, day, MIN(line), {', '.join(over)} FROM kpibot_staging "
+            f"GROUP BY ref, day HAVING {' OR '.join(over)} ORDER BY MIN(line) LIMIT {int(limit)}"
+        )
+        return [
+            Oversized(
+                r[0],
+                str(r[1]),
+                r[2],
+                tuple(m for m, flag in zip(_MEASURES, r[3:], strict=True) if flag),
             )
-        }
+            for r in result
+        ]
+
+    def resolve_campaigns(self, records: Sequence[CampaignRecord]) -> Resolution:
+        """Find or create every campaign; report those stored in another currency.
+
+        New campaigns are inserted in key order with ON CONFLICT DO NOTHING, so two imports
+        creating the same campaigns at once neither deadlock nor fail: the later one takes the
+        row the first created.
+        """
+        stored = self._stored_campaigns()
         conflicts: list[CurrencyConflict] = []
         mapping: list[dict[str, int]] = []
-        new: list[CampaignRecord] = []
+        new_refs: list[int] = []
+        renames: list[tuple[int, CampaignRecord]] = []
+        missing: list[CampaignRecord] = []
         for record in records:
-            row = existing.get((record.platform, record.account, record.external_id))
+            row = stored.get(_key(record))
             if row is None:
-                new.append(record)
-                continue
-            if row.currency != record.currency:
+                missing.append(record)
+            elif row.currency != record.currency:
                 conflicts.append(CurrencyConflict(record.ref, row.currency))
+            else:
+                if (row.name, row.channel) != (record.name, record.channel):
+                    renames.append((row.id, record))
+                mapping.append({"ref": record.ref, "campaign_id": row.id})
+        for campaign_id, record in sorted(renames, key=lambda item: item[0]):
+            self._connection.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id)
+                .values(name=record.name, channel=record.channel)
+            )
+        for record in sorted(missing, key=_key):
+            campaign_id, currency, created = self._create(record)
+            if currency != record.currency:
+                conflicts.append(CurrencyConflict(record.ref, currency))
                 continue
-            if (row.name, row.channel) != (record.name, record.channel):
-                connection.execute(
-                    update(Campaign)
-                    .where(Campaign.id == row.id)
-                    .values(name=record.name, channel=record.channel)
-                )
-            mapping.append({"ref": record.ref, "campaign_id": row.id})
-        for record in new:
-            campaign_id = connection.execute(
-                insert(Campaign)
-                .values(
-                    platform=record.platform,
-                    account=record.account,
-                    external_id=record.external_id,
-                    name=record.name,
-                    channel=record.channel,
-                    currency=record.currency,
-                )
-                .returning(Campaign.id)
-            ).scalar_one()
+            if created:
+                new_refs.append(record.ref)
             mapping.append({"ref": record.ref, "campaign_id": campaign_id})
         if mapping:
-            connection.exec_driver_sql(
+            self._connection.exec_driver_sql(
                 "INSERT INTO kpibot_refs (ref, campaign_id) VALUES (%(ref)s, %(campaign_id)s)"
                 if self._postgres
                 else "INSERT INTO kpibot_refs (ref, campaign_id) VALUES (:ref, :campaign_id)",
                 mapping,
             )
-        return conflicts, len(new)
+        return Resolution(conflicts, sorted(new_refs))
+
+    def _stored_campaigns(self) -> dict[tuple[str, str, str], Any]:
+        rows = self._connection.execute(
+            select(
+                Campaign.id,
+                Campaign.platform,
+                Campaign.account,
+                Campaign.external_id,
+                Campaign.name,
+                Campaign.channel,
+                Campaign.currency,
+            )
+        )
+        return {(row.platform, row.account, row.external_id): row for row in rows}
+
+    def _create(self, record: CampaignRecord) -> tuple[int, str, bool]:
+        """Insert a campaign unless another import just did: its id, its stored currency and
+        whether this import created it."""
+        dialect_insert = postgresql.insert if self._postgres else sqlite.insert
+        created = self._connection.execute(
+            dialect_insert(Campaign)
+            .values(
+                platform=record.platform,
+                account=record.account,
+                external_id=record.external_id,
+                name=record.name,
+                channel=record.channel,
+                currency=record.currency,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "account", "external_id"])
+            .returning(Campaign.id)
+        ).scalar_one_or_none()
+        if created is not None:
+            return created, record.currency, True
+        winner = self._connection.execute(
+            select(Campaign.id, Campaign.currency).where(
+                Campaign.platform == record.platform,
+                Campaign.account == record.account,
+                Campaign.external_id == record.external_id,
+            )
+        ).one()
+        return winner.id, winner.currency, False
 
     def merge(self, new_campaigns: int) -> MergeResult:
         """Roll staged rows up to campaign × day and replace what was stored for them."""
@@ -201,3 +278,7 @@ class MetricsLoad:
     def close(self) -> None:
         for table in ("kpibot_staging", "kpibot_refs", "kpibot_agg"):
             self._connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+
+
+def _key(record: CampaignRecord) -> tuple[str, str, str]:
+    return (record.platform, record.account, record.external_id)

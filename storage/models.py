@@ -27,6 +27,19 @@ NAMING_CONVENTION = {
 }
 
 
+# Text limits of campaign columns, in characters: the columns below and the importer's checks
+# both use these, so SQLite (which would store anything) and PostgreSQL refuse the same texts.
+PLATFORM_MAX = 64
+ACCOUNT_MAX = 128
+EXTERNAL_ID_MAX = 128
+NAME_MAX = 512
+
+# The largest value of any measure (a count, or micro-units) stored for one campaign-day. A
+# query sums at most bot.periods.MAX_PERIOD_DAYS (3,660 < 4,096) days of one campaign, so every
+# such sum fits a signed 64-bit integer, on SQLite as on PostgreSQL.
+MAX_DAY_VALUE = (2**63 - 1) // 4096
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -38,10 +51,10 @@ class Campaign(Base):
     __table_args__ = (UniqueConstraint("platform", "account", "external_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    platform: Mapped[str] = mapped_column(String(64))
-    account: Mapped[str] = mapped_column(String(128), default="")
-    external_id: Mapped[str] = mapped_column(String(128))
-    name: Mapped[str] = mapped_column(String(512))
+    platform: Mapped[str] = mapped_column(String(PLATFORM_MAX))
+    account: Mapped[str] = mapped_column(String(ACCOUNT_MAX), default="")
+    external_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_MAX))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
     channel: Mapped[str] = mapped_column(String(32), default="other")
     currency: Mapped[str] = mapped_column(String(3))
 

@@ -54,8 +54,31 @@ class HeaderError(ValueError):
     """A header that matches no import format or lacks a required column."""
 
 
-def detect_format(header: list[str]) -> ImportFormat:
-    """Pick the format whose date and campaign columns the header has."""
+def detect_format(header: list[str], *, decimal_comma: bool = False) -> ImportFormat:
+    """Pick the format whose date and campaign columns the header has.
+
+    A header read with the other mode's separator fails with a message naming the switch.
+    """
+    try:
+        return _detect(header)
+    except HeaderError as original:
+        other = ";" if not decimal_comma else ","
+        names = [name.strip() for name in other.join(header).split(other)]
+        try:
+            _detect(names)
+        except HeaderError:
+            raise original from None
+        if decimal_comma:
+            raise HeaderError(
+                "this looks like a `,`-separated file with `.` decimals; import it without "
+                "--decimal-comma (or with --no-decimal-comma when KPIBOT_IMPORT_LOCALE=da)"
+            ) from None
+        raise HeaderError(
+            "this looks like a `;`-separated file with decimal commas — try --decimal-comma"
+        ) from None
+
+
+def _detect(header: list[str]) -> ImportFormat:
     names = set(header)
     for fmt in FORMATS:
         if fmt.date in names and fmt.campaign_name in names:

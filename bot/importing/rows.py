@@ -1,42 +1,35 @@
-"""Turn CSV rows into validated staged rows, collecting every problem with its line."""
+"""Turn CSV rows into validated staged rows, counting every problem with its line."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from bot.channels import CHANNELS, channel_for_platform, normalize_channel, platform_slug
+from bot.importing.cells import (
+    PLAIN_COUNT_DIGITS,
+    CellError,
+    DateWindow,
+    check_text_message,
+    parse_count,
+    parse_day,
+    parse_money,
+    shown,
+)
+from bot.importing.findings import Findings, Problem
 from bot.importing.formats import COUNT_COLUMNS, ImportFormat
-from bot.money import MICROS_PER_UNIT, MoneyError, is_currency, to_micros
+from bot.money import is_currency
+from storage.models import ACCOUNT_MAX, EXTERNAL_ID_MAX, NAME_MAX, PLATFORM_MAX
 
 # (line, campaign_ref, day, grain, impressions, clicks, leads, conversions, new_customers,
-#  spend_micros, revenue_micros)
-StagedRow = tuple[int, int, str, str, int, int, int, int, int, int, int]
+#  spend_micros, revenue_micros); a measure is None where the file does not report it.
+StagedRow = tuple[
+    int, int, str, str, int | None, int | None, int | None, int | None, int | None, int, int | None
+]
 
-# Limits per row that keep every stored value, and the sums of thousands of rows (an ad-level
-# roll-up, a year of days), inside a 64-bit integer of micro-units.
-MAX_COUNT = 10**12
-MAX_AMOUNT = Decimal(10**10)
-
-
-def _not_a_date(text: str) -> str:
-    return "is empty" if not text else f"{text!r} is not a date (use YYYY-MM-DD)"
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with one cell (or line) of the file."""
-
-    line: int
-    column: str
-    message: str
-
-    def render(self, source: str) -> str:
-        where = f"{source}:{self.line}"
-        return (
-            f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
-        )
+# Entries per lookup cache (platforms, channels, currencies): a file of distinct junk cannot
+# grow them without bound.
+_CACHE_LIMIT = 4096
+_ABSENT = -1
 
 
 @dataclass(slots=True)
@@ -50,92 +43,119 @@ class CampaignSeen:
     channel: str
     currency: str
     first_line: int
-    currency_given: bool  # False: the file had none, so the default currency was used
+    currency_given: bool  # False: no row stated one, so the default currency is used
+    currency_line: int = 0  # the first row that stated the currency
 
 
 @dataclass(slots=True)
 class RowReader:
-    """Parses rows of one file; keeps the campaigns it met and the problems it found."""
+    """Parses rows of one file; keeps the campaigns it met and counts the problems it found."""
 
     fmt: ImportFormat
     header: list[str]
     default_currency: str
+    window: DateWindow
+    decimal_comma: bool = False
     default_platform: str = "csv"
     campaigns: list[CampaignSeen] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
+    problems: Findings = field(default_factory=Findings)
+    warnings: Findings = field(default_factory=Findings)
     _refs: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    _days: dict[str, str | None] = field(default_factory=dict)
+    _days: dict[str, str] = field(default_factory=dict)
     _platforms: dict[str, str] = field(default_factory=dict)
     _channels: dict[str, str | None] = field(default_factory=dict)
     _currencies: dict[str, bool] = field(default_factory=dict)
     _columns: dict[str, int] = field(default_factory=dict)
-    _counts: tuple[tuple[str, int], ...] = ()
+    _at: tuple[int, ...] = ()
+    _counts: tuple[tuple[str, int, int], ...] = ()
 
     def __post_init__(self) -> None:
-        # Column positions are resolved once: parse() runs for every row of every file.
+        # Column positions are resolved once: parse() runs for every row of every file. An
+        # optional column the file lacks is _ABSENT; date, campaign name and spend never are.
         self._columns = {name: i for i, name in enumerate(self.header)}
+        fmt = self.fmt
+        self._at = tuple(
+            _ABSENT if column is None else self._columns.get(column, _ABSENT)
+            for column in (
+                fmt.date,
+                fmt.campaign_name,
+                fmt.campaign_id,
+                fmt.platform,
+                fmt.account,
+                fmt.channel,
+                fmt.currency,
+                "spend",
+                fmt.revenue,
+            )
+        )
         self._counts = tuple(
-            (column, self._columns[column]) for column in COUNT_COLUMNS if column in self._columns
+            (column, self._columns[column], k)
+            for k, column in enumerate(COUNT_COLUMNS)
+            if column in self._columns
         )
 
-    def _cell(self, row: list[str], column: str | None) -> str:
-        i = self._columns.get(column) if column is not None else None
-        return "" if i is None else row[i].strip()
+    @property
+    def has_currency_column(self) -> bool:
+        return self.fmt.currency is not None and self.fmt.currency in self._columns
 
     def parse(self, line: int, row: list[str]) -> StagedRow | None:
         """One staged row, or None after recording what is wrong with it."""
         if len(row) != len(self.header):
-            self.problems.append(
-                Problem(line, "", f"has {len(row)} fields, the header has {len(self.header)}")
-            )
+            self._bad(line, "", f"has {len(row)} fields, the header has {len(self.header)}")
             return None
-        before = len(self.problems)
+        if "\x00" in "".join(row):
+            self._nul(line, row)
+            return None
+        before = self.problems.count
         fmt = self.fmt
-        cell = self._cell
-        day_text = cell(row, fmt.date)
+        at_date, at_name, at_id, at_platform, at_account, at_channel, at_currency, *money = self._at
+        day_text = row[at_date].strip()
         day = self._days.get(day_text) or self._day(line, day_text)
-        name = cell(row, fmt.campaign_name)
+        name = row[at_name].strip()
         if not name:
             self._bad(line, fmt.campaign_name, "is empty; every row needs a campaign")
-        external_id = cell(row, fmt.campaign_id) or name
-        platform_text = cell(row, fmt.platform)
-        platform = self._platforms.get(platform_text)
-        if platform is None:
-            platform = platform_slug(platform_text) if platform_text else self.default_platform
-            self._platforms[platform_text] = platform
-        account = cell(row, fmt.account)
-        counts = dict.fromkeys(COUNT_COLUMNS, 0)
-        for column, i in self._counts:
+        stated_id = row[at_id].strip() if at_id != _ABSENT else ""
+        external_id = stated_id or name
+        account = row[at_account].strip() if at_account != _ABSENT else ""
+        if len(name) > EXTERNAL_ID_MAX or len(stated_id) > EXTERNAL_ID_MAX:
+            self._too_long(line, name, stated_id)
+        if len(account) > ACCOUNT_MAX:
+            self._bad(line, fmt.account or "", check_text_message(account, ACCOUNT_MAX))
+        platform_text = row[at_platform].strip() if at_platform != _ABSENT else ""
+        platform = self._platforms.get(platform_text) or self._platform(line, platform_text)
+        counts: list[int | None] = [None] * len(COUNT_COLUMNS)
+        for column, i, k in self._counts:
             text = row[i]
-            if text:
+            if len(text) <= PLAIN_COUNT_DIGITS and text.isdigit() and text.isascii():
+                counts[k] = int(text)  # the fast path of parse_count
+            else:
                 try:
-                    value = int(text)
-                except ValueError:
-                    value = self._count(line, text.strip(), column)
-                if value < 0:
-                    self._bad(line, column, f"{value} is negative; counts cannot be below 0")
-                elif value > MAX_COUNT:
-                    self._bad(line, column, f"{value} is too large; at most {MAX_COUNT:,} per row")
-                counts[column] = value
-        spend = self._money(line, cell(row, "spend"), "spend", required=True)
-        revenue = self._money(line, cell(row, fmt.revenue), fmt.revenue, required=False)
-        channel = self._channel(line, row, platform)
-        currency = self._currency(line, row)
-        if len(self.problems) > before or day is None:
+                    counts[k] = parse_count(text, column)
+                except CellError as exc:
+                    self._bad(line, column, str(exc))
+        spend = self._money(line, row[money[0]], "spend")
+        if spend is None:
+            self._bad(line, "spend", "is empty; write 0 for no spend")
+        revenue = None if money[1] == _ABSENT else self._money(line, row[money[1]], fmt.revenue)
+        channel = self._channel(
+            line, row[at_channel].strip() if at_channel != _ABSENT else "", platform
+        )
+        currency, given = self._currency(
+            line, row[at_currency].strip() if at_currency != _ABSENT else ""
+        )
+        if self.problems.count > before or day is None or spend is None:
             return None
-        impressions, clicks = counts["impressions"], counts["clicks"]
-        if clicks > impressions and impressions > 0:
-            self.warnings.append(
+        impressions, clicks, leads, conversions, new_customers = counts
+        if clicks is not None and impressions and clicks > impressions:
+            self.warnings.add(
                 Problem(line, "clicks", f"{clicks} clicks but only {impressions} impressions")
             )
-        given = bool(cell(row, fmt.currency))
         ref = self._campaign_ref(
             line, platform, account, external_id, name, channel, currency, given
         )
         if ref is None:
             return None
-        grain = "|".join(cell(row, c) for c in fmt.grain) if fmt.grain else ""
+        grain = "|".join(self._cell(row, c) for c in fmt.grain) if fmt.grain else ""
         return (
             line,
             ref,
@@ -143,102 +163,98 @@ class RowReader:
             grain,
             impressions,
             clicks,
-            counts["leads"],
-            counts["conversions"],
-            counts["new_customers"],
+            leads,
+            conversions,
+            new_customers,
             spend,
             revenue,
         )
 
+    def _cell(self, row: list[str], column: str) -> str:
+        i = self._columns.get(column)
+        return "" if i is None else row[i].strip()
+
     def _bad(self, line: int, column: str, message: str) -> None:
-        self.problems.append(Problem(line, column, message))
+        self.problems.add(Problem(line, column, message))
+
+    def _nul(self, line: int, row: list[str]) -> None:
+        for column, text in zip(self.header, row, strict=True):
+            if "\x00" in text:
+                self._bad(line, column, f"{shown(text)} contains a NUL byte; remove it")
 
     def _day(self, line: int, text: str) -> str | None:
-        cached = self._days.get(text, "")
-        if cached != "":
-            if cached is None:
-                self._bad(line, self.fmt.date, _not_a_date(text))
-            return cached
-        value: str | None
         try:
-            candidate = text[:10] if len(text) > 10 and text[10] in "T " else text
-            if len(text) > 10 and text[10:].strip(" T").rstrip("Z") not in ("00:00:00", ""):
-                raise ValueError(text)
-            value = date.fromisoformat(candidate).isoformat()
-        except ValueError:
-            value = None
+            value = parse_day(text, self.window).isoformat()
+        except CellError as exc:
+            self._bad(line, self.fmt.date, str(exc))
+            return None
+        # Only readable days are remembered: at most a few per day of the window.
         self._days[text] = value
-        if value is None:
-            self._bad(line, self.fmt.date, _not_a_date(text))
         return value
 
-    def _count(self, line: int, text: str, column: str) -> int:
-        """The slow path for a count int() refused: '12.0' is fine, '1.5' or 'x' is not."""
-        if not text:
-            return 0
-        try:
-            exact = Decimal(text)
-        except InvalidOperation:
-            exact = Decimal("NaN")
-        if not exact.is_finite() or exact != exact.to_integral_value():
-            self._bad(line, column, f"{text!r} is not a whole number")
-            return 0
-        return int(exact)
+    def _too_long(self, line: int, name: str, stated_id: str) -> None:
+        fmt = self.fmt
+        if len(name) > NAME_MAX:
+            self._bad(line, fmt.campaign_name, check_text_message(name, NAME_MAX))
+        elif not stated_id and len(name) > EXTERNAL_ID_MAX:
+            self._bad(
+                line,
+                fmt.campaign_name,
+                f"is {len(name):,} characters long; without a {fmt.campaign_id} the name is also "
+                f"the campaign's id, which has at most {EXTERNAL_ID_MAX} characters",
+            )
+        if len(stated_id) > EXTERNAL_ID_MAX:
+            self._bad(line, fmt.campaign_id or "", check_text_message(stated_id, EXTERNAL_ID_MAX))
 
-    def _money(self, line: int, text: str, column: str, *, required: bool) -> int:
-        if not text:
-            if required:
-                self._bad(line, column, "is empty; write 0 for no spend")
-            return 0
-        whole, dot, fraction = text.partition(".")
-        if (
-            whole.isascii()
-            and whole.isdigit()
-            and len(whole) <= 10  # below MAX_AMOUNT
-            and (not dot or (fraction.isascii() and fraction.isdigit() and len(fraction) <= 6))
-        ):
-            # Exact fast path for the usual "123.45": integer arithmetic, no Decimal.
-            return int(whole) * MICROS_PER_UNIT + (int(fraction.ljust(6, "0")) if fraction else 0)
-        try:
-            value = Decimal(text)
-            if not value.is_finite():
-                raise MoneyError(text)
-        except (InvalidOperation, MoneyError):
-            self._bad(line, column, f"{text!r} is not an amount (use . for decimals, e.g. 12.50)")
-            return 0
-        if value < 0:
-            self._bad(line, column, f"{text} is negative; amounts cannot be below 0")
-            return 0
-        if value > MAX_AMOUNT:
-            self._bad(line, column, f"{text} is too large; at most {MAX_AMOUNT:,} per row")
-            return 0
-        return to_micros(value)
+    def _platform(self, line: int, text: str) -> str:
+        platform = platform_slug(text) if text else self.default_platform
+        if len(platform) > PLATFORM_MAX:
+            self._bad(line, self.fmt.platform or "", check_text_message(text, PLATFORM_MAX))
+        elif len(self._platforms) < _CACHE_LIMIT:
+            self._platforms[text] = platform
+        return platform
 
-    def _channel(self, line: int, row: list[str], platform: str) -> str:
-        text = self._cell(row, self.fmt.channel)
+    def _money(self, line: int, text: str, column: str) -> int | None:
+        try:
+            return parse_money(text, self.decimal_comma)
+        except CellError as exc:
+            self._bad(line, column, str(exc))
+            return 0
+
+    def _channel(self, line: int, text: str, platform: str) -> str:
         if not text:
             return channel_for_platform(platform)
         channel = self._channels.get(text, "")
         if channel == "":
-            channel = self._channels[text] = normalize_channel(text)
+            channel = normalize_channel(text)
+            if len(self._channels) < _CACHE_LIMIT:
+                self._channels[text] = channel
         if channel is None:
             self._bad(
-                line, "channel", f"{text!r} is not a channel type; use one of {', '.join(CHANNELS)}"
+                line,
+                "channel",
+                f"{shown(text)} is not a channel type; use one of {', '.join(CHANNELS)}",
             )
             return "other"
         return channel
 
-    def _currency(self, line: int, row: list[str]) -> str:
-        text = self._cell(row, self.fmt.currency)
+    def _currency(self, line: int, text: str) -> tuple[str, bool]:
+        """The row's currency code and whether the row stated it."""
         if not text:
-            return self.default_currency
+            return self.default_currency, False
         code = text.upper()
         known = self._currencies.get(code)
         if known is None:
-            known = self._currencies[code] = is_currency(code)
+            known = is_currency(code)
+            if len(self._currencies) < _CACHE_LIMIT:
+                self._currencies[code] = known
         if not known:
-            self._bad(line, "currency", f"{text!r} is not a currency code (use ISO 4217, e.g. DKK)")
-        return code
+            self._bad(
+                line,
+                "currency",
+                f"{shown(text)} is not a currency code (use an active ISO 4217 code, e.g. DKK)",
+            )
+        return code, True
 
     def _campaign_ref(
         self,
@@ -258,20 +274,29 @@ class RowReader:
             self._refs[key] = ref
             self.campaigns.append(
                 CampaignSeen(
-                    platform, account, external_id, name, channel, currency, line, currency_given
+                    platform,
+                    account,
+                    external_id,
+                    name,
+                    channel,
+                    currency,
+                    line,
+                    currency_given,
+                    line if currency_given else 0,
                 )
             )
             return ref
         seen = self.campaigns[ref]
-        if seen.currency != currency and (currency_given or seen.currency_given):
-            if not currency_given:
-                # A blank cell on a later row belongs to the campaign's stated currency.
-                return ref
-            self._bad(
-                line,
-                "currency",
-                f"campaign {name!r} is in {seen.currency} on line {seen.first_line} "
-                f"but in {currency} here; one campaign has one currency",
-            )
-            return None
-        return ref
+        if not currency_given or seen.currency == currency:
+            # A blank cell belongs to the campaign's currency, whichever row states it.
+            return ref
+        if not seen.currency_given:
+            seen.currency, seen.currency_given, seen.currency_line = currency, True, line
+            return ref
+        self._bad(
+            line,
+            "currency",
+            f"campaign {name!r} is in {seen.currency} on line {seen.currency_line} "
+            f"but in {currency} here; one campaign has one currency",
+        )
+        return None

@@ -24,7 +24,7 @@ class SourceError(ValueError):
 class CsvSource:
     """Rows of one CSV file with their line numbers, and how far reading has got."""
 
-    def __init__(self, raw: BinaryIO, size: int) -> None:
+    def __init__(self, raw: BinaryIO, size: int, delimiter: str = ",") -> None:
         self._raw = raw
         self.size = size
         compressed = raw.read(2) == _GZIP_MAGIC
@@ -32,7 +32,7 @@ class CsvSource:
         self._compressed = compressed
         stream: BinaryIO = gzip.GzipFile(fileobj=raw) if compressed else raw  # type: ignore[assignment]
         self._text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        self._reader = csv.reader(self._text)
+        self._reader = csv.reader(self._text, delimiter=delimiter)
 
     @property
     def position(self) -> int:
@@ -76,10 +76,10 @@ class CsvSource:
 
 
 @contextmanager
-def open_source(path: Path) -> Iterator[CsvSource]:
+def open_source(path: Path, delimiter: str = ",") -> Iterator[CsvSource]:
     try:
         raw = path.open("rb")
     except OSError as exc:
         raise SourceError(f"cannot open the file: {exc.strerror or exc}") from exc
     with raw:
-        yield CsvSource(raw, path.stat().st_size)
+        yield CsvSource(raw, path.stat().st_size, delimiter)

@@ -6,7 +6,7 @@ import csv
 import gzip
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels import CHANNELS
 from bot.demo_data import NATIVE_HEADER, demo_campaigns, write_csv
+from bot.importing.cells import DateWindow
 from bot.importing.run import MAX_PROBLEMS, ImportFailed, ImportSummary, import_file
 from bot.kpi import Totals, compute_kpis
+from bot.periods import MAX_PERIOD_DAYS
+from storage.loading import MetricsLoad
 from storage.metrics import all_campaigns, totals_by_campaign
-from storage.models import Campaign, DailyMetrics, ImportRun
+from storage.models import MAX_DAY_VALUE, Campaign, DailyMetrics, ImportRun
 from tests.conftest import FIVETRAN_SAMPLE
 
 M = 1_000_000
@@ -424,7 +427,8 @@ def test_dry_run_still_finds_every_problem(
         ),
         (
             ["08/01/2025,A,x,,USD,1,1,1.00,0,0"],
-            "2: date: '08/01/2025' is not a date (use YYYY-MM-DD)",
+            "2: date: '08/01/2025' looks like day-month-year; write YYYY-MM-DD, "
+            "e.g. 2025-01-08 for 8 January 2025",
         ),
         (
             ["2025-08-01T10:30:00,A,x,,USD,1,1,1.00,0,0"],
@@ -447,8 +451,14 @@ def test_dry_run_still_finds_every_problem(
             ["2025-08-01,A,x,,USD,1,1,1.00,0,abc"],
             "2: revenue: 'abc' is not an amount (use . for decimals, e.g. 12.50)",
         ),
-        (["2025-08-01,A,x,,USD,1,many,1.00,0,0"], "2: clicks: 'many' is not a whole number"),
-        (["2025-08-01,A,x,,USD,1,1.5,1.00,0,0"], "2: clicks: '1.5' is not a whole number"),
+        (
+            ["2025-08-01,A,x,,USD,1,many,1.00,0,0"],
+            "2: clicks: 'many' is not a whole number of clicks; write digits only, e.g. 1000",
+        ),
+        (
+            ["2025-08-01,A,x,,USD,1,1.5,1.00,0,0"],
+            "2: clicks: '1.5' is not a whole number of clicks; write digits only, e.g. 1000",
+        ),
         (
             ["2025-08-01,A,x,,USD,1,-5,1.00,0,0"],
             "2: clicks: -5 is negative; counts cannot be below 0",
@@ -467,7 +477,7 @@ def test_dry_run_still_finds_every_problem(
         ),
         (
             ["2025-08-01,A,x,,XYZ,1,1,1.00,0,0"],
-            "2: currency: 'XYZ' is not a currency code (use ISO 4217, e.g. DKK)",
+            "2: currency: 'XYZ' is not a currency code (use an active ISO 4217 code, e.g. DKK)",
         ),
         (
             ["2025-08-01,A,x,television,USD,1,1,1.00,0,0"],
@@ -533,15 +543,15 @@ def test_absurdly_large_numbers_are_refused_not_crashed_on(
 ) -> None:
     path = _native(
         tmp_path / "huge.csv",
-        "2025-08-01,A,x,,USD,1,1,1e20,0,0",
+        "2025-08-01,A,x,,USD,1,1,12345678901,0,0",
         "2025-08-02,A,x,,USD,99999999999999999999,1,1,0,0",
     )
     failed = _fails(engine, sessions, path)
-    assert len(failed.problems) == 2
-    assert failed.problems[0].startswith(f"{path}:2: spend: ")
-    assert "too large" in failed.problems[0]
-    assert failed.problems[1].startswith(f"{path}:3: impressions: ")
-    assert "too large" in failed.problems[1]
+    assert failed.problems == [
+        f"{path}:2: spend: 12345678901 is too large; at most 2,000,000,000 per row",
+        f"{path}:3: impressions: 99999999999999999999 is too large; "
+        "at most 1,000,000,000,000 per row",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -785,3 +795,410 @@ def test_a_blank_currency_cell_belongs_to_the_campaigns_stated_currency(
     )
     summary = import_file(engine, path, default_currency="USD")
     assert summary.spend_by_currency == {"DKK": "3.00"}
+
+
+# --- unmeasured is not zero ---------------------------------------------------------------------
+
+MEASURES = ("impressions", "clicks", "leads", "conversions", "new_customers", "spend", "revenue")
+FULL = ",".join(NATIVE_HEADER)
+
+
+def _stored(sessions: sessionmaker[Session]) -> dict[tuple[str, str], dict[str, int | None]]:
+    """daily_metrics as stored, by (campaign name, day); money in micro-units."""
+    with sessions() as session:
+        rows = session.execute(
+            select(
+                Campaign.name,
+                DailyMetrics.day,
+                DailyMetrics.impressions,
+                DailyMetrics.clicks,
+                DailyMetrics.leads,
+                DailyMetrics.conversions,
+                DailyMetrics.new_customers,
+                DailyMetrics.spend_micros,
+                DailyMetrics.revenue_micros,
+            ).join(Campaign, Campaign.id == DailyMetrics.campaign_id)
+        ).all()
+    return {(r[0], r[1].isoformat()): dict(zip(MEASURES, r[2:], strict=True)) for r in rows}
+
+
+def test_a_measure_without_a_column_is_stored_as_unknown(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _import(
+        engine, _native(tmp_path / "spend.csv", "2025-08-01,A,10.50", header="date,campaign,spend")
+    )
+    assert _stored(sessions) == {
+        ("A", "2025-08-01"): dict.fromkeys(MEASURES) | {"spend": 10_500_000}
+    }
+
+
+def test_fivetran_reports_neither_leads_nor_new_customers(
+    sample: ImportSummary, sessions: sessionmaker[Session]
+) -> None:
+    stored = _stored(sessions)
+    assert len(stored) == 8
+    for measures in stored.values():
+        assert measures["leads"] is None
+        assert measures["new_customers"] is None
+        assert None not in (measures["impressions"], measures["clicks"], measures["revenue"])
+
+
+def test_an_empty_cell_is_unknown_and_a_zero_is_zero(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _native(
+        tmp_path / "cells.csv",
+        # date,campaign_id,campaign,platform,channel,currency,impressions,clicks,spend,leads,
+        # conversions,revenue,new_customers
+        "2025-08-01,,A,,,DKK,,,0,,,,",
+        "2025-08-02,,A,,,DKK,0,0,0,0,0,0,0",
+        "2025-08-03,,A,,,DKK,100, 5 ,1.00,,2,,1",
+        header=FULL,
+    )
+    _import(engine, path)
+    stored = _stored(sessions)
+    assert stored[("A", "2025-08-01")] == dict.fromkeys(MEASURES) | {"spend": 0}
+    assert stored[("A", "2025-08-02")] == dict.fromkeys(MEASURES, 0)
+    assert stored[("A", "2025-08-03")] == {
+        "impressions": 100,
+        "clicks": 5,
+        "leads": None,
+        "conversions": 2,
+        "new_customers": 1,
+        "spend": M,
+        "revenue": None,
+    }
+
+
+def test_a_reimport_replaces_every_measure_including_unknown(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    first = _native(tmp_path / "v1.csv", "2025-08-01,,A,,,DKK,100,10,5.00,4,2,50.00,1", header=FULL)
+    _import(engine, first)
+    assert _stored(sessions)[("A", "2025-08-01")]["leads"] == 4
+    # Restated: leads no longer reported, new customers corrected to 0, revenue changed.
+    second = _native(tmp_path / "v2.csv", "2025-08-01,,A,,,DKK,100,10,5.00,,2,60.00,0", header=FULL)
+    _import(engine, second)
+    restated = _stored(sessions)[("A", "2025-08-01")]
+    assert (restated["leads"], restated["new_customers"], restated["revenue"]) == (
+        None,
+        0,
+        60 * M,
+    )
+    _import(engine, first)
+    assert _stored(sessions)[("A", "2025-08-01")]["leads"] == 4
+    assert _stored(sessions)[("A", "2025-08-01")]["new_customers"] == 1
+
+
+def test_the_ad_level_roll_up_sums_what_is_known(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    header = (
+        "date_day,platform,campaign_id,campaign_name,ad_id,clicks,impressions,spend,conversions"
+    )
+    path = _write(
+        tmp_path / "ads.csv",
+        f"{header}\n"
+        "2025-08-10,Google Ads,C1,Brand,AD1,10,,1.00,\n"
+        "2025-08-10,Google Ads,C1,Brand,AD2,5,,2.00,3\n"
+        "2025-08-11,Google Ads,C1,Brand,AD1,1,,1.00,\n",
+    )
+    _import(engine, path)
+    stored = _stored(sessions)
+    assert stored[("Brand", "2025-08-10")] == {
+        "impressions": None,  # no ad reported it
+        "clicks": 15,
+        "leads": None,
+        "conversions": 3,  # one ad reported 3, the other nothing
+        "new_customers": None,
+        "spend": 3 * M,
+        "revenue": None,  # no conversions_value column
+    }
+    assert stored[("Brand", "2025-08-11")]["conversions"] is None
+
+
+def test_summary_line_counts_in_the_singular(engine: Engine, tmp_path: Path) -> None:
+    path = _native(tmp_path / "one.csv", "2025-08-01,A,1.00", header="date,campaign,spend")
+    assert _import(engine, path).line() == (
+        f"{path}: imported 1 row (native) → 1 campaign, 1 day, 1 campaign-day; spend 1.00 USD"
+    )
+
+
+# --- strict cells, through the importer ---------------------------------------------------------
+
+
+def test_a_count_with_a_thousands_separator_says_what_to_write(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _native(
+        tmp_path / "data.csv",
+        "2025-08-01,A,x,,USD,1000,10,1.00,0,0",
+        '2025-08-02,A,x,,USD,5000,"1.000",1.00,0,0',
+    )
+    failed = _fails(engine, sessions, path)
+    assert failed.problems == [
+        f"{path}:3: clicks: '1.000' is not a whole number of clicks; write digits only, e.g. 1000"
+    ]
+
+
+def test_days_outside_the_window_are_refused(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    window = DateWindow(date(2024, 1, 1), date(2025, 8, 1), 30)
+    path = _native(
+        tmp_path / "window.csv",
+        "2023-12-31,A,1.00",
+        "2024-01-01,A,1.00",
+        "2025-08-31,A,1.00",
+        "2025-09-01,A,1.00",
+        header="date,campaign,spend",
+    )
+    failed = _fails(engine, sessions, path, window=window)
+    assert failed.problems == [
+        f"{path}:2: date: 2023-12-31 is before 2024-01-01, the earliest day kpibot imports "
+        "(KPIBOT_IMPORT_EARLIEST_DATE)",
+        f"{path}:5: date: 2025-09-01 is more than 30 days after today (2025-08-01); check the "
+        "year (KPIBOT_IMPORT_MAX_DAYS_AHEAD)",
+    ]
+
+
+def test_far_future_days_are_refused_by_default(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _native(tmp_path / "future.csv", "9999-12-31,A,1.00", header="date,campaign,spend")
+    (problem,) = _fails(engine, sessions, path).problems
+    assert "days after today" in problem
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "expected"),
+    [
+        (
+            "date,campaign,spend",
+            f"2025-08-01,{'N' * 513},1.00",
+            f"2: campaign: '{'N' * 40}'… (513 characters) is too long; at most 512 characters",
+        ),
+        (
+            "date,campaign,spend",
+            f"2025-08-01,{'N' * 129},1.00",
+            "2: campaign: is 129 characters long; without a campaign_id the name is also the "
+            "campaign's id, which has at most 128 characters",
+        ),
+        (
+            "date,campaign_id,campaign,spend",
+            f"2025-08-01,{'i' * 129},A,1.00",
+            f"2: campaign_id: '{'i' * 40}'… (129 characters) is too long; at most 128 characters",
+        ),
+        (
+            "date,campaign,platform,spend",
+            f"2025-08-01,A,{'p' * 65},1.00",
+            f"2: platform: '{'p' * 40}'… (65 characters) is too long; at most 64 characters",
+        ),
+        (
+            "date_day,platform,account_id,campaign_id,campaign_name,spend",
+            f"2025-08-01,Google Ads,{'a' * 129},C1,A,1.00",
+            f"2: account_id: '{'a' * 40}'… (129 characters) is too long; at most 128 characters",
+        ),
+        (
+            "date,campaign,spend,notes",
+            "2025-08-01,A,1.00,bad\x00byte",
+            "2: notes: 'bad\\x00byte' contains a NUL byte; remove it",
+        ),
+        (
+            "date,campaign,spend",
+            "2025-08-01,A\x00,1.00",
+            "2: campaign: 'A\\x00' contains a NUL byte; remove it",
+        ),
+    ],
+)
+def test_texts_the_database_would_refuse_are_refused_first(
+    header: str,
+    row: str,
+    expected: str,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    path = _native(tmp_path / "text.csv", row, header=header)
+    assert _fails(engine, sessions, path).problems == [f"{path}:{expected}"]
+
+
+def test_texts_at_their_limits_are_stored_on_every_backend(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _native(
+        tmp_path / "limits.csv",
+        f"2025-08-01,Google Ads,{'a' * 128},{'i' * 128},{'ø' * 512},1.00",
+        header="date_day,platform,account_id,campaign_id,campaign_name,spend",
+    )
+    _import(engine, path)
+    with sessions() as session:
+        (campaign,) = all_campaigns(session)
+    assert (len(campaign.account), len(campaign.external_id), len(campaign.name)) == (128, 128, 512)
+
+
+# --- sums that cannot overflow ------------------------------------------------------------------
+
+MAX_DAY_UNITS = MAX_DAY_VALUE // M  # 2,251,799,813 currency units
+
+
+def _ads(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """A Fivetran ad-level file of one campaign: (day, impressions, spend) per ad row."""
+    lines = ["date_day,platform,campaign_id,campaign_name,ad_id,impressions,spend"]
+    lines += [
+        f"{d},Google Ads,C1,Big,AD{i},{imp},{spend}" for i, (d, imp, spend) in enumerate(rows)
+    ]
+    return _write(path, "\n".join(lines) + "\n")
+
+
+def test_a_roll_up_beyond_a_campaign_day_is_refused_with_campaign_and_day(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _ads(
+        tmp_path / "big.csv",
+        [("2025-08-01", "1", "2000000000")] + [("2025-08-02", "1", "2000000000")] * 2,
+    )
+    failed = _fails(engine, sessions, path)
+    assert failed.problems == [
+        f"{path}:3: spend: campaign 'Big' on 2025-08-02 adds up to more than 2,251,799,813 "
+        "over its rows, the most kpibot stores for one campaign and day"
+    ]
+
+
+def test_counts_that_add_up_beyond_a_campaign_day_are_refused(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # 2,252 ad rows of 10^12 impressions: more than MAX_DAY_VALUE, which SUM() could not hold
+    # 4,096 times over; SQLite would fail with "integer overflow" at 9,224 rows.
+    rows = [("2025-08-01", str(10**12), "0")] * 2_252
+    failed = _fails(engine, sessions, _ads(tmp_path / "many.csv", rows))
+    (problem,) = failed.problems
+    assert ":2: impressions: campaign 'Big' on 2025-08-01 adds up to more than " in problem
+
+
+def test_a_roll_up_just_within_a_campaign_day_is_stored_exactly(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    half = f"{MAX_DAY_UNITS // 2}.842623"
+    _import(engine, _ads(tmp_path / "edge.csv", [("2025-08-01", "1", half)] * 2))
+    stored = _stored(sessions)[("Big", "2025-08-01")]["spend"]
+    assert stored == 2 * (MAX_DAY_UNITS // 2 * M + 842_623) <= MAX_DAY_VALUE
+
+
+def test_the_longest_period_of_the_largest_days_sums_exactly(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    first = date(2010, 1, 1)
+    days = [(first + timedelta(days=i)).isoformat() for i in range(MAX_PERIOD_DAYS)]
+    path = _native(
+        tmp_path / "decade.csv",
+        *(f"{d},Big,2000000000,1000000000000" for d in days),
+        header="date,campaign,spend,impressions",
+    )
+    _import(engine, path, window=DateWindow(date(2000, 1, 1), date(2026, 1, 1), 366))
+    totals = _totals_by_name(sessions)["Big"]
+    assert totals.spend_micros == MAX_PERIOD_DAYS * 2_000_000_000 * M  # 7.3 × 10^18
+    assert totals.impressions == MAX_PERIOD_DAYS * 10**12
+
+
+# --- currencies ---------------------------------------------------------------------------------
+
+
+def test_a_blank_currency_before_a_stated_one_takes_the_stated_one(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _native(
+        tmp_path / "late.csv",
+        "2025-08-01,A,x,,,1,1,1.00,0,0",
+        "2025-08-02,A,x,,DKK,1,1,2.00,0,0",
+        "2025-08-03,A,x,,,1,1,4.00,0,0",
+    )
+    summary = _import(engine, path)
+    assert summary.spend_by_currency == {"DKK": "7.00"}
+    assert summary.warnings == []
+    with sessions() as session:
+        assert [c.currency for c in all_campaigns(session)] == ["DKK"]
+
+
+def test_two_stated_currencies_blame_the_line_that_stated_the_first(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _native(
+        tmp_path / "two.csv",
+        "2025-08-01,A,x,,,1,1,1.00,0,0",
+        "2025-08-02,A,x,,DKK,1,1,2.00,0,0",
+        "2025-08-03,A,x,,EUR,1,1,4.00,0,0",
+    )
+    assert _fails(engine, sessions, path).problems == [
+        f"{path}:4: currency: campaign 'A' is in DKK on line 3 but in EUR here; "
+        "one campaign has one currency"
+    ]
+
+
+def test_a_new_campaign_with_only_blank_currency_cells_is_warned_about(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _native(
+        tmp_path / "blank.csv",
+        "2025-08-01,A,x,,DKK,1,1,1.00,0,0",
+        "2025-08-01,B,x,,,1,1,1.00,0,0",
+        "2025-08-02,B,x,,,1,1,1.00,0,0",
+    )
+    summary = _import(engine, path, default_currency="EUR")
+    assert summary.warnings == [
+        f"{path}:3: currency: campaign 'B' has no currency; stored in EUR "
+        "(choose with --currency or KPIBOT_DEFAULT_CURRENCY)"
+    ]
+    assert summary.spend_by_currency == {"DKK": "1.00", "EUR": "2.00"}
+    # Known now: its currency is stored, so the next file with blank cells is fine.
+    assert _import(engine, path, default_currency="EUR").warnings == []
+
+
+def test_a_chosen_currency_answers_the_missing_column(engine: Engine, tmp_path: Path) -> None:
+    summary = _import(engine, FIVETRAN_SAMPLE, default_currency="DKK", currency_chosen=True)
+    assert summary.warnings == []
+    path = _native(tmp_path / "blank.csv", "2025-08-01,B,x,,,1,1,1.00,0,0")
+    assert _import(engine, path, default_currency="DKK", currency_chosen=True).warnings == []
+
+
+@pytest.mark.parametrize("code", ["XXX", "XTS", "DEM", "XAU"])
+def test_inactive_currency_codes_are_refused(
+    code: str, engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _native(tmp_path / "code.csv", f"2025-08-01,A,x,,{code},1,1,1.00,0,0")
+    assert _fails(engine, sessions, path).problems == [
+        f"{path}:2: currency: '{code}' is not a currency code "
+        "(use an active ISO 4217 code, e.g. DKK)"
+    ]
+
+
+# --- every run is logged ------------------------------------------------------------------------
+
+
+def test_an_unexpected_error_is_logged_as_a_failed_run_and_raised(
+    engine: Engine, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: MetricsLoad, new_campaigns: int) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(MetricsLoad, "merge", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        _import(engine, FIVETRAN_SAMPLE)
+    assert _snapshot(sessions) == Snapshot([], [])
+    with sessions() as session:
+        run = session.scalars(select(ImportRun)).one()
+    assert (run.result, run.source) == ("failed", str(FIVETRAN_SAMPLE))
+    assert run.message == "not imported, nothing was written: RuntimeError: disk on fire"
+
+
+def test_a_failed_run_logs_the_format_and_rows_it_read(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = _native(
+        tmp_path / "bad.csv", "2025-08-01,A,1.00", "2025-08-02,A,x", header="date,campaign,spend"
+    )
+    _fails(engine, sessions, path)
+    with sessions() as session:
+        run = session.scalars(select(ImportRun)).one()
+    assert (run.result, run.format, run.rows) == ("failed", "native", 2)
