@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from bot.periods import Period
+from bot.periods import Grain, Period
 from bot.query import Compare, QueryError
 
 ACTION_SHARE = "kpi_share"
@@ -37,6 +37,8 @@ class CardRef:
                 "s": self.period.start.isoformat(),
                 "e": self.period.end.isoformat(),
                 "l": self.period.label[:80],
+                "g": self.period.grain.value,
+                "td": int(self.period.to_date),
                 "v": self.compare.value,
             },
             separators=(",", ":"),
@@ -46,7 +48,15 @@ class CardRef:
     def decode(cls, value: str) -> CardRef:
         try:
             data = json.loads(value)
-            period = Period(date.fromisoformat(data["s"]), date.fromisoformat(data["e"]), data["l"])
+            # Grain and to-date decide what the card is compared with (`mtd`: the same days of
+            # last month); buttons written before they were recorded are runs of days.
+            period = Period(
+                date.fromisoformat(data["s"]),
+                date.fromisoformat(data["e"]),
+                data["l"],
+                Grain(data.get("g", Grain.DAY.value)),
+                bool(data.get("td", 0)),
+            )
             return cls(int(data["c"]), period, Compare(data["v"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise PayloadError(f"not a card reference: {value[:100]!r}") from exc

@@ -29,6 +29,12 @@ class Match:
     def ambiguous(self) -> bool:
         return self.campaign is None and len(self.candidates) > 1
 
+    @property
+    def names_campaign(self) -> bool:
+        """True when the text named a campaign (one, or several sharing that id, name or
+        prefix), not when it merely resembles some."""
+        return self.campaign is not None or (self.ambiguous and self.how != "fuzzy")
+
 
 class CampaignIndex:
     """Campaigns looked up by id, name and slug; built once per set of campaigns, so a query

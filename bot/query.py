@@ -8,7 +8,16 @@ from enum import Enum
 
 from bot.channels import CHANNELS, normalize_channel, platform_slug
 from bot.kpi import KPI_BY_KEY
-from bot.periods import DEFAULT_PERIOD_TEXT, Period, PeriodError, parse_period, take_trailing_period
+from bot.periods import (
+    DEFAULT_PERIOD_TEXT,
+    Period,
+    PeriodError,
+    UnknownPeriodError,
+    looks_like_period,
+    parse_period,
+    take_trailing_period,
+    unknown_period,
+)
 
 MAX_TOP = 50
 DEFAULT_TOP = 10
@@ -17,9 +26,22 @@ DEFAULT_TOP = 10
 class QueryError(ValueError):
     """Text the query language cannot read; the message says what to write instead."""
 
+    code = "bad_query"
+    """What kind of failure, for `{"error": {"code", …}}` in JSON."""
+
+
+class NothingToShow(QueryError):
+    """A query that is fine but has nothing to answer from (no data yet, no such campaign)."""
+
+    code = "nothing_to_show"
+
 
 class Compare(Enum):
+    """What a card is compared with: `Period.previous()` (like with like), `month_ago()` (the
+    same days a month earlier) or `year_ago()` (the same dates a year earlier)."""
+
     PREVIOUS = "previous"
+    MONTH = "month"
     YEAR = "year"
 
 
@@ -81,15 +103,28 @@ _COMPARE_WORDS: dict[str, Compare] = {
     "previous period": Compare.PREVIOUS,
     "forrige": Compare.PREVIOUS,
     "forrige periode": Compare.PREVIOUS,
+    "last month": Compare.MONTH,
+    "previous month": Compare.MONTH,
+    "month": Compare.MONTH,
+    "sidste måned": Compare.MONTH,
+    "sidste maaned": Compare.MONTH,
+    "forrige måned": Compare.MONTH,
+    "forrige maaned": Compare.MONTH,
     "last year": Compare.YEAR,
     "ly": Compare.YEAR,
     "year": Compare.YEAR,
     "sidste år": Compare.YEAR,
     "sidste aar": Compare.YEAR,
+    "forrige år": Compare.YEAR,
+    "forrige aar": Compare.YEAR,
 }
 
 COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("<campaign> [period] [vs previous | vs last year]", "one campaign's KPIs", "summer-sale 30d"),
+    (
+        "<campaign> [period] [vs previous | vs last month | vs last year]",
+        "one campaign's KPIs",
+        "summer-sale mtd vs last year",
+    ),
     ("list [text]", "campaigns whose name contains the text", "list sale"),
     ("top <kpi> [period] [n]", "the best campaigns by a KPI", "top roas 30d 5"),
     ("bottom <kpi> [period] [n]", "the worst campaigns by a KPI", "bottom cpa last week"),
@@ -151,20 +186,22 @@ def _rank(lowest_first: bool, words: list[str], today: date) -> RankQuery:
     if key is None:
         known = ", ".join(sorted(KPI_BY_KEY))
         raise QueryError(f"`{words[0]}` is not a KPI. Rank by one of: {known}.")
-    rest = words[1:]
-    limit = DEFAULT_TOP
-    if rest and rest[-1].isdigit():
-        try_rest, maybe_period = rest[:-1], rest
-        try:
-            period = _period(try_rest, today)
-            limit = int(rest[-1])
-        except QueryError:
-            period = _period(maybe_period, today)
-    else:
-        period = _period(rest, today)
+    period, limit = _period_and_limit(words[1:], today)
     if not 1 <= limit <= MAX_TOP:
         raise QueryError(f"Ask for between 1 and {MAX_TOP} campaigns, e.g. `{verb} {key} 30d 5`.")
     return RankQuery(key, period, limit, lowest_first)
+
+
+def _period_and_limit(words: list[str], today: date) -> tuple[Period, int]:
+    """The period and row count of `top`/`bottom`: a trailing number is the count, unless it
+    belongs to the period (`q3 2025`, and `nov 2030` is refused as a month, not a count)."""
+    count = words[-1] if words else ""
+    if not (count.isascii() and count.isdigit()):
+        return _period(words, today), DEFAULT_TOP
+    try:
+        return parse_period(" ".join(words), today), DEFAULT_TOP
+    except UnknownPeriodError:
+        return _period(words[:-1], today), int(count)
 
 
 def _group(kind: str, words: list[str], today: date) -> GroupQuery:
@@ -174,15 +211,66 @@ def _group(kind: str, words: list[str], today: date) -> GroupQuery:
     rest, period = take_trailing_period(words, today)
     if not rest:
         raise QueryError(f"Say which {kind} before the period, e.g. `{kind} social 30d`.")
-    name = " ".join(rest)
+    if kind == "channel" and normalize_channel(" ".join(rest)) is None:
+        _reject_unknown_period(rest)
+    return GroupQuery(kind, _group_value(kind, " ".join(rest)), period or _period([], today))
+
+
+def _group_value(kind: str, name: str) -> str:
+    """A channel type or platform name as stored (`paid search` → `paid_search`)."""
     if kind == "channel":
         channel = normalize_channel(name)
         if channel is None:
             raise QueryError(f"`{name}` is not a channel type. Use one of: {', '.join(CHANNELS)}.")
-        value = channel
-    else:
-        value = platform_slug(name)
-    return GroupQuery(kind, value, period or _period([], today))
+        return channel
+    return platform_slug(name)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeSpec:
+    """What a digest (or alert) covers: all campaigns, a channel type, a platform, or campaigns
+    named by the user (matched against the database by the service)."""
+
+    kind: str  # "all" | "channel" | "platform" | "campaigns"
+    values: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind == "all":
+            return "all campaigns"
+        if self.kind == "campaigns":
+            return "campaigns " + ", ".join(self.values)
+        return f"{self.kind} {self.values[0]}"
+
+
+SCOPE_USAGE = "`all`, `channel <type>`, `platform <name>` or `campaigns <a>, <b>`"
+
+
+def parse_scope(words: list[str]) -> ScopeSpec:
+    """`all` (also no words), `channel social`, `platform google ads`, `campaigns a, b`."""
+    if not words or (len(words) == 1 and words[0].lower() in ("all", "alle")):
+        return ScopeSpec("all")
+    head, rest = words[0].lower(), words[1:]
+    if head in ("channel", "kanal", "platform"):
+        kind = "channel" if head != "platform" else "platform"
+        if not rest:
+            raise QueryError(f"Say which {kind}, e.g. `{kind} social`. Use {SCOPE_USAGE}.")
+        return ScopeSpec(kind, (_group_value(kind, " ".join(rest)),))
+    if head in ("campaign", "campaigns", "kampagne", "kampagner"):
+        names = tuple(n.strip() for n in " ".join(rest).split(",") if n.strip())
+        if not names:
+            raise QueryError(
+                "Name the campaigns after `campaigns`, e.g. `campaigns summer-sale, brand`."
+            )
+        return ScopeSpec("campaigns", names)
+    raise QueryError(f"`{' '.join(words)}` is not a scope. Use {SCOPE_USAGE}.")
+
+
+def _reject_unknown_period(words: list[str]) -> None:
+    """`channel social h2`: words after a channel type that look like a period are one kpibot
+    does not know, and saying so beats calling the whole text an unknown channel."""
+    for cut in range(len(words) - 1, 0, -1):
+        if looks_like_period(words[cut:]) and normalize_channel(" ".join(words[:cut])):
+            raise QueryError(str(unknown_period(" ".join(words[cut:]))))
 
 
 def _split_compare(words: list[str]) -> tuple[list[str], Compare]:
@@ -193,7 +281,8 @@ def _split_compare(words: list[str]) -> tuple[list[str], Compare]:
             if tail in _COMPARE_WORDS:
                 return words[:i], _COMPARE_WORDS[tail]
             raise QueryError(
-                f"Compare with `vs previous` or `vs last year`, not `vs {tail or '…'}`."
+                "Compare with `vs previous`, `vs last month` or `vs last year`, "
+                f"not `vs {tail or '…'}`."
             )
     return words, Compare.PREVIOUS
 

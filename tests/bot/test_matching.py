@@ -189,3 +189,30 @@ def test_a_different_market_is_never_answered_for_silently(text: str, stored: st
 def test_whole_words_inside_a_name_match_when_unique() -> None:
     assert match_campaign("to school", CAMPAIGNS).campaign == BACK_TO_SCHOOL
     assert match_campaign("push", CAMPAIGNS).campaign == AWARENESS
+
+
+def test_the_external_id_is_tried_before_the_exact_name() -> None:
+    # One campaign's id is another's name: whoever typed an id meant that campaign.
+    by_id = _campaign(30, "Brand Search", "Q3 Promo")
+    by_name = _campaign(31, "B-31", "Brand Search")
+    for campaigns in ([by_id, by_name], [by_name, by_id]):
+        exact = match_campaign("Brand Search", campaigns)
+        assert (exact.campaign, exact.how) == (by_id, "id")
+        lowered = match_campaign("brand search", campaigns)
+        assert (lowered.campaign, lowered.how) == (by_id, "id")
+    assert match_campaign("q3 promo", [by_id, by_name]).campaign == by_id
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("summer sale", True),  # one campaign
+        ("summer", True),  # two share the prefix
+        ("winter sale", False),  # merely resembles some
+        ("zzzqqq", False),
+    ],
+)
+def test_names_campaign_only_when_the_text_names_one_not_when_it_resembles(
+    text: str, names: bool
+) -> None:
+    assert match_campaign(text, CAMPAIGNS).names_campaign is names

@@ -3,8 +3,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.periods import Period
+from bot.periods import PERIOD_EXAMPLES, Grain, Period
 from bot.query import (
     DEFAULT_TOP,
     MAX_TOP,
@@ -70,6 +72,12 @@ def test_campaign_with_a_date_range() -> None:
         ("summer sale 30d vs. prev", Compare.PREVIOUS),
         ("summer sale 30d mod sidste år", Compare.YEAR),
         ("summer sale 30d mod forrige periode", Compare.PREVIOUS),
+        ("summer sale 30d vs last month", Compare.MONTH),
+        ("summer sale 30d vs previous month", Compare.MONTH),
+        ("summer sale 30d vs sidste måned", Compare.MONTH),
+        ("summer sale 30d mod forrige måned", Compare.MONTH),
+        ("summer sale 30d mod forrige maaned", Compare.MONTH),
+        ("summer sale 30d mod forrige år", Compare.YEAR),
     ],
 )
 def test_compare_with(text: str, compare: Compare) -> None:
@@ -87,8 +95,80 @@ def test_vs_last_year_keeps_the_period() -> None:
 
 
 def test_unknown_comparison_says_what_to_write() -> None:
-    with pytest.raises(QueryError, match="vs last year"):
+    with pytest.raises(QueryError, match="`vs previous`, `vs last month` or `vs last year`"):
         _parse("summer sale 30d vs tomorrow")
+
+
+@pytest.mark.parametrize(
+    ("text", "compare"),
+    [
+        ("summer-sale last year vs last year", Compare.YEAR),
+        ("summer-sale sidste år mod sidste år", Compare.YEAR),
+        ("summer-sale last year", Compare.PREVIOUS),
+        ("summer-sale sidste år", Compare.PREVIOUS),
+        ("summer-sale last year vs previous", Compare.PREVIOUS),
+    ],
+)
+def test_last_year_is_a_period_before_vs_and_a_comparison_after_it(
+    text: str, compare: Compare
+) -> None:
+    query = _parse(text)
+    assert isinstance(query, CampaignQuery)
+    assert query.text == "summer-sale"
+    assert query.period == Period(date(2024, 1, 1), date(2024, 12, 31), "last year", Grain.YEAR)
+    assert query.compare is compare
+
+
+def test_last_month_is_a_period_before_vs_and_a_comparison_after_it() -> None:
+    query = _parse("summer-sale last month vs last month")
+    assert isinstance(query, CampaignQuery)
+    assert _span(query.period) == (date(2025, 7, 1), date(2025, 7, 31))
+    assert query.compare is Compare.MONTH
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("summer-sale this year", (date(2025, 1, 1), TODAY)),
+        ("summer-sale i år", (date(2025, 1, 1), TODAY)),
+        ("summer-sale last quarter", (date(2025, 4, 1), date(2025, 6, 30))),
+        ("summer-sale sidste kvartal", (date(2025, 4, 1), date(2025, 6, 30))),
+        ("summer-sale forrige kvartal", (date(2025, 4, 1), date(2025, 6, 30))),
+        ("summer-sale q3", (date(2025, 7, 1), TODAY)),
+        ("summer-sale q4", (date(2024, 10, 1), date(2024, 12, 31))),
+        ("summer-sale q3 2024", (date(2024, 7, 1), date(2024, 9, 30))),
+        ("summer-sale 2025-07", (date(2025, 7, 1), date(2025, 7, 31))),
+        ("summer-sale november", (date(2024, 11, 1), date(2024, 11, 30))),
+        ("summer-sale nov 2024", (date(2024, 11, 1), date(2024, 11, 30))),
+        ("summer-sale marts 2025", (date(2025, 3, 1), date(2025, 3, 31))),
+        ("summer-sale forrige måned", (date(2025, 7, 1), date(2025, 7, 31))),
+        ("summer-sale forrige uge", (date(2025, 8, 11), date(2025, 8, 17))),
+    ],
+)
+def test_calendar_periods_in_a_campaign_query(text: str, span: tuple[date, date]) -> None:
+    query = _parse(text)
+    assert isinstance(query, CampaignQuery)
+    assert query.text == "summer-sale"
+    assert _span(query.period) == span
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("summer-sale 2026-11", "^2026-11 has not begun yet"),
+        ("summer-sale nov 2026", "^November 2026 has not begun yet"),
+        ("summer-sale 2025-13", "^2025-13 is not a valid month"),
+    ],
+)
+def test_a_period_shaped_tail_that_is_no_period_says_why(text: str, message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        _parse(text)
+
+
+def test_unknown_words_after_a_campaign_stay_in_its_name_for_the_service_to_judge() -> None:
+    query = _parse("summer-sale h2")
+    assert isinstance(query, CampaignQuery)
+    assert query.text == "summer-sale h2"
 
 
 @pytest.mark.parametrize(
@@ -162,8 +242,15 @@ def test_a_year_number_stays_in_the_campaign_name() -> None:
         ("summer sale 2025-02-30", "not a valid date"),
         ("summer sale 0d", "number of days"),
         ("summer sale 2025-08-12..2025-08-10", "before it starts"),
-        ("top roas lastweek", "Unknown period"),
-        ("top roas 30 dayz", "Unknown period"),
+        ("top roas lastweek", "^I don't know the period 'lastweek' — try `7d`"),
+        ("top roas 30 dayz", "^I don't know the period '30 dayz'"),
+        ("top roas h2", "^I don't know the period 'h2'"),
+        ("top roas h2 5", "^I don't know the period 'h2'"),
+        ("all forrige århundrede", "^I don't know the period 'forrige århundrede'"),
+        ("channel social h2", "^I don't know the period 'h2'"),
+        ("channel paid search q5 2025", "^I don't know the period 'q5 2025'"),
+        ("top roas nov 2026", "^November 2026 has not begun yet"),
+        ("top roas 2030", "between 1 and 50"),
         ("all 9999d", "number of days"),
         ("channel social 2025-13-01", "not a valid date"),
     ],
@@ -216,6 +303,30 @@ def test_top_with_a_multi_word_period_and_n() -> None:
     assert isinstance(query, RankQuery)
     assert query.limit == DEFAULT_TOP
     assert _span(query.period) == LAST_30
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "limit"),
+    [
+        ("top cpa q3 2024", (date(2024, 7, 1), date(2024, 9, 30)), DEFAULT_TOP),
+        ("top cpa nov 2024", (date(2024, 11, 1), date(2024, 11, 30)), DEFAULT_TOP),
+        ("top cpa nov 2024 3", (date(2024, 11, 1), date(2024, 11, 30)), 3),
+        ("top cpa 2025-07 2", (date(2025, 7, 1), date(2025, 7, 31)), 2),
+        ("top cpa last year 5", (date(2024, 1, 1), date(2024, 12, 31)), 5),
+    ],
+)
+def test_a_trailing_year_belongs_to_the_period_and_a_number_after_it_is_the_count(
+    text: str, span: tuple[date, date], limit: int
+) -> None:
+    query = _parse(text)
+    assert isinstance(query, RankQuery)
+    assert (_span(query.period), query.limit) == (span, limit)
+
+
+@pytest.mark.parametrize("text", ["top roas ²", "top roas 7d ٣"])
+def test_a_count_must_be_plain_digits(text: str) -> None:
+    with pytest.raises(QueryError):
+        _parse(text)
 
 
 def test_bottom() -> None:
@@ -313,3 +424,26 @@ def test_all() -> None:
     default = _parse("alle")
     assert isinstance(default, GroupQuery)
     assert _span(default.period) == LAST_7
+
+
+QUERY_WORDS = [
+    *(text for text, _ in PERIOD_EXAMPLES),
+    *("top", "bottom", "list", "channel", "platform", "all", "vs", "mod", "last", "year", "q3"),
+    *("roas", "cpa", "5", "0", "99", '"', "“", "”", "summer-sale", "social", "²", "h2", "nov"),
+]
+
+
+@given(
+    words=st.lists(st.sampled_from(QUERY_WORDS) | st.text(max_size=8), max_size=6),
+    today=st.dates(),
+)
+def test_any_text_gives_a_query_or_a_query_error(words: list[str], today: date) -> None:
+    try:
+        query = parse_query(" ".join(words), today)
+    except QueryError as exc:
+        assert str(exc)
+        return
+    period = getattr(query, "period", None)
+    if period is not None:
+        assert period.start <= period.end
+        assert period.days <= 3660
