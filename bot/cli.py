@@ -6,47 +6,97 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot import messages
 from bot.answers import Suggestions
 from bot.composition import Components, build, with_database
 from bot.config import Settings, SettingsError
+from bot.importing.cells import DateWindow
+from bot.importing.history import history_json, history_lines, import_history
 from bot.importing.run import ImportFailed, ImportSummary, import_file
 from bot.money import MoneyError, normalize_currency
 from bot.query import QueryError
-from bot.render.json_answer import answer_json
+from bot.render.json_answer import answer_json, error_json
 from bot.render.terminal import render_answer
+from storage.database import UnusableDatabaseUrl
+from storage.outages import unreachable
 from storage.schema import SchemaOutOfDate
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
+JSON_ERRORS = "kpibot.json_errors"
+"""ctx.meta key: the command prints failures as JSON (`kpi --json`)."""
+
+
+@dataclass
+class _Invocation:
+    """What the group knows before a command runs; settings are read when first needed, so
+    a bad setting is reported by the command (as JSON under `kpi --json`)."""
+
+    database_url: str | None = None
+    loaded: Settings | None = None
+
+    def settings(self) -> Settings:
+        if self.loaded is None:
+            self.loaded = with_database(Settings.from_env(), self.database_url)
+        return self.loaded
 
 
 def _settings(ctx: click.Context) -> Settings:
-    obj: Settings = ctx.obj
-    return obj
+    return ctx.ensure_object(_Invocation).settings()
 
 
 def _components(ctx: click.Context, *, auto_upgrade: bool = True) -> Components:
-    try:
-        return build(_settings(ctx), auto_upgrade=auto_upgrade)
-    except SchemaOutOfDate as exc:
-        raise click.ClickException(str(exc)) from exc
+    return build(_settings(ctx), auto_upgrade=auto_upgrade)
 
 
-@click.group(help=messages.CLI_HELP)
+class _KpibotGroup(click.Group):
+    """Failures users can fix, from any command, as one line (or JSON) and exit code 1:
+    a bad setting, an unusable DATABASE_URL, a database that cannot be reached, a schema
+    that is not ready. Anything else is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            _fail(ctx, "bad_setting", str(exc))
+        except UnusableDatabaseUrl as exc:
+            _fail(ctx, "bad_setting", messages.bad_database_url(str(exc)))
+        except SchemaOutOfDate as exc:
+            _fail(ctx, "schema_not_ready", str(exc))
+        except DBAPIError as exc:
+            settings = ctx.ensure_object(_Invocation).loaded
+            found = None if settings is None else unreachable(settings.database_url, exc)
+            if found is None:
+                raise
+            text = messages.database_unreachable(found.where, found.reason, sqlite=found.sqlite)
+            _fail(ctx, "database_unreachable", text)
+
+
+def _fail(ctx: click.Context, code: str, message: str) -> NoReturn:
+    if ctx.meta.get(JSON_ERRORS):
+        click.echo(json.dumps(error_json(code, message), ensure_ascii=False))
+    else:
+        click.echo(f"error: {message}", err=True)
+    raise SystemExit(EXIT_FAILED)
+
+
+@click.group(cls=_KpibotGroup, help=messages.CLI_HELP)
 @click.option("--db", "database_url", metavar="URL", help=messages.DB_OPTION_HELP)
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
-    ctx.obj = with_database(settings, database_url)
+    ctx.obj = _Invocation(database_url)
 
 
 @main.command("import")
@@ -55,29 +105,65 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     "--dry-run", is_flag=True, help="Check and count everything; write no data (it is logged)."
 )
 @click.option("--currency", metavar="XXX", help="Currency for rows without one (ISO 4217).")
+@click.option(
+    "--decimal-comma/--no-decimal-comma",
+    default=None,
+    help="Files are `;`-separated with `,` as decimal mark (Danish Excel, Google Sheets in "
+    "Danish). Default: KPIBOT_IMPORT_LOCALE (en: no, da: yes).",
+)
 @click.pass_context
 def import_command(
-    ctx: click.Context, files: tuple[Path, ...], dry_run: bool, currency: str | None
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    dry_run: bool,
+    currency: str | None,
+    decimal_comma: bool | None,
 ) -> None:
-    """Import native or Fivetran CSV files (plain or .gz); each file lands whole or not at all."""
+    """Import native or Fivetran CSV files (plain or .gz); each file lands whole or not at all.
+
+    `kpibot import runs` lists past imports, like `kpibot imports`.
+    """
+    if files == (Path("runs"),) and not Path("runs").exists():
+        ctx.invoke(imports_command)
+        return
     settings = _settings(ctx)
     try:
         default_currency = normalize_currency(currency) if currency else settings.default_currency
     except MoneyError as exc:
         raise click.BadParameter(str(exc), param_hint="--currency") from exc
     components = _components(ctx)
+    run = partial(
+        import_file,
+        components.engine,
+        default_currency=default_currency,
+        currency_chosen=currency is not None,
+        dry_run=dry_run,
+        decimal_comma=settings.import_decimal_comma if decimal_comma is None else decimal_comma,
+        window=DateWindow(
+            settings.import_earliest_date,
+            datetime.now(settings.tz).date(),
+            settings.import_max_days_ahead,
+        ),
+    )
     out = Console(stderr=True)
     failed = 0
     try:
         for path in files:
             try:
-                summary = _import_one(components, path, default_currency, dry_run, out)
+                summary = _import_one(run, path, out)
             except ImportFailed as exc:
                 failed += 1
                 # Plain lines, never wrapped: `file:line: column: message` stays greppable.
                 click.echo(str(exc), err=True)
                 for warning in exc.warnings:
                     click.echo(f"warning: {warning}", err=True)
+                continue
+            except SQLAlchemyError as exc:
+                # Logged as a failed run by import_file; the next file still gets its turn.
+                failed += 1
+                click.echo(
+                    f"{path}: not imported, nothing was written: {_first_line(exc)}", err=True
+                )
                 continue
             for warning in summary.warnings:
                 click.echo(f"warning: {warning}", err=True)
@@ -88,11 +174,14 @@ def import_command(
         raise SystemExit(1)
 
 
-def _import_one(
-    components: Components, path: Path, currency: str, dry_run: bool, out: Console
-) -> ImportSummary:
+def _first_line(exc: SQLAlchemyError) -> str:
+    detail = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return f"database error: {(str(detail).strip().splitlines() or [''])[0]}"
+
+
+def _import_one(run: Callable[..., ImportSummary], path: Path, out: Console) -> ImportSummary:
     if not out.is_terminal:
-        return import_file(components.engine, path, default_currency=currency, dry_run=dry_run)
+        return run(path, notify=lambda message: click.echo(message, err=True))
     columns = (
         *Progress.get_default_columns()[:1],
         BarColumn(),
@@ -105,9 +194,34 @@ def _import_one(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return import_file(
-            components.engine, path, default_currency=currency, dry_run=dry_run, progress=advance
-        )
+        def notify(message: str) -> None:
+            progress.console.print(message, markup=False, highlight=False)
+
+        return run(path, progress=advance, notify=notify)
+
+
+@main.command("imports")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1, max=100_000),
+    help="How many imports to list.",
+)
+@click.pass_context
+def imports_command(ctx: click.Context, as_json: bool, limit: int) -> None:
+    """List past imports, newest first: when, result, file, format, rows, campaigns, message."""
+    ctx.meta[JSON_ERRORS] = as_json
+    components = _components(ctx)
+    try:
+        runs = import_history(components.engine, limit)
+    finally:
+        components.dispose()
+    if as_json:
+        click.echo(json.dumps(history_json(runs), indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(history_lines(runs)))
 
 
 @main.command("kpi")
@@ -116,16 +230,18 @@ def _import_one(
 @click.pass_context
 def kpi_command(ctx: click.Context, query: tuple[str, ...], as_json: bool) -> None:
     """Answer a /kpi query in the terminal, exactly as Slack would."""
+    ctx.meta[JSON_ERRORS] = as_json
     components = _components(ctx)
     text = " ".join(query)
     try:
         answer = components.kpis.answer(text)
     except QueryError as exc:
         if as_json:
-            click.echo(json.dumps({"error": "bad_query", "message": str(exc)}))
+            click.echo(json.dumps(error_json(exc.code, str(exc)), ensure_ascii=False))
         else:
             click.echo(str(exc), err=True)
-        raise SystemExit(EXIT_USAGE) from exc
+        # Text to fix is a usage error; a fine query with nothing to answer from is not.
+        raise SystemExit(EXIT_USAGE if exc.code == "bad_query" else EXIT_FAILED) from exc
     finally:
         components.dispose()
     if as_json:
@@ -179,8 +295,8 @@ def run_command(ctx: click.Context) -> None:
     configure_logging(settings)
     try:
         run_socket_mode(settings)
-    except (SlackSetupError, SchemaOutOfDate) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except SlackSetupError as exc:
+        _fail(ctx, "bad_setting", str(exc))
 
 
 @main.command("serve")
@@ -197,8 +313,8 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> Non
     configure_logging(settings)
     try:
         serve_http(settings, host, port, workers)
-    except (SlackSetupError, SchemaOutOfDate) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except SlackSetupError as exc:
+        _fail(ctx, "bad_setting", str(exc))
 
 
 @main.command("console")

@@ -10,11 +10,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from bot import messages
+from storage.database import missing_sqlite_file
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 class SchemaOutOfDate(RuntimeError):
-    """The database schema is behind the code; the message says what to run."""
+    """The database schema is missing or behind the code; the message says what to run."""
+
+    def __init__(self, current: str | None, head: str) -> None:
+        super().__init__(messages.schema_not_ready(current, head))
+        self.current = current
+        self.head = head
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -31,6 +39,9 @@ def head_revision(engine: Engine) -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The schema's revision; None for an empty database (a SQLite file is not created)."""
+    if missing_sqlite_file(engine) is not None:
+        return None
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -49,7 +60,4 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> str:
         return head
     if auto_upgrade:
         return upgrade(engine)
-    raise SchemaOutOfDate(
-        f"The database schema is at {current or 'nothing'} but this kpibot needs {head}. "
-        "Run `kpibot db upgrade` (with the same DATABASE_URL) and start again."
-    )
+    raise SchemaOutOfDate(current, head)

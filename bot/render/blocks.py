@@ -2,9 +2,10 @@
 
 Every message is ``{"text": <escaped fallback>, "blocks": [...]}``; the handler adds
 ``response_type``. Text from data or users (campaign names, platforms, query text, notes) is
-escaped in every mrkdwn string, so it can never mention, broadcast or link; plain_text strings
-(headers, buttons) are only length-capped. Long answers are paginated so that any number of
-rows, with any name lengths, stays inside Slack's limits.
+escaped in every mrkdwn string, so it can never mention, broadcast, link or format (see
+bot/render/mrkdwn.py); plain_text strings (headers, buttons) are only length-capped. Long
+answers are paginated so that any number of rows, with any name lengths, stays inside Slack's
+limits.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from bot import messages
 from bot.actions import ACTION_PAGE, ACTION_PICK, ACTION_SHARE, CardRef, PageRef
 from bot.answers import Answer, CampaignCard, Comparison, Help, Row, Suggestions, Table
 from bot.campaign import CampaignInfo
 from bot.formatting import UNDEFINED, format_change, format_kpi
-from bot.kpi import KPI_BY_KEY, is_improvement
+from bot.kpi import KPI_BY_KEY, Unit, is_improvement
 from bot.periods import DEFAULT_PERIOD_TEXT, Period
 from bot.query import Compare
 from bot.render.card_fields import (
@@ -29,7 +31,7 @@ from bot.render.card_fields import (
     freshness,
     measured_note,
 )
-from bot.render.mrkdwn import escape, escaped, plain
+from bot.render.mrkdwn import cut, escape, escaped, plain
 
 __all__ = [
     "MAX_PICKS",
@@ -131,17 +133,17 @@ def table_message(table: Table, *, page: int = 0, locale: str = "en") -> dict[st
     if period is not None:
         blocks.append(_context([f"{escaped(_one_line(period.label), 200)}: {_dates(period)}"]))
 
-    numbers = _row_numbers(rows)
+    numbers = _row_numbers(rows, per_currency=_ranked_per_currency(table))
     first = page * PAGE_SIZE
     for index in range(first, min(first + PAGE_SIZE, len(rows))):
         blocks.append(_section(_row_text(table, rows[index], numbers[index], locale)))
     if not rows:
-        where = f"{escaped(period.label, 200)} ({_dates(period)})" if period else "this query"
-        blocks.append(_section(f"Nothing to show for {where}."))
+        where = f"{escaped(period.label, 200)} ({_dates(period)})" if period else None
+        blocks.append(_section(messages.nothing_in(where, "/kpi list")))
 
     if table.note.strip():
         blocks.append(_context([escaped(table.note, MAX_FIELD)]))
-    count = f"{len(rows):,} row" + ("" if len(rows) == 1 else "s")
+    count = messages.plural(len(rows), "row")
     if pages > 1:
         blocks.append(_context([f"Page {page + 1} of {pages} · {count}"]))
         buttons = _page_buttons(table.query_text, page, pages, table.as_of)
@@ -154,15 +156,12 @@ def table_message(table: Table, *, page: int = 0, locale: str = "en") -> dict[st
 
 def suggestions_message(s: Suggestions) -> dict[str, Any]:
     """No single campaign matched: "did you mean" buttons, or a pointer to `/kpi list`."""
-    asked = f"“{escaped(_one_line(s.text), 500)}”"
+    asked = escaped(_one_line(s.text), 500)
     if not s.candidates:
-        intro = f"No campaign called {asked}. `/kpi list` shows them all."
+        intro = messages.no_campaign_called(asked, "/kpi list")
         return _message(intro, [_section(intro)])
     picks = s.candidates[:MAX_PICKS]
-    if s.ambiguous:
-        intro = f"{asked} could be several campaigns — did you mean:"
-    else:
-        intro = f"No campaign called {asked} — did you mean:"
+    intro = messages.did_you_mean(asked, ambiguous=s.ambiguous)
     lines = [_candidate_line(c) for c in picks]
     compare = _compare_of(s.compare)
     buttons = [
@@ -203,7 +202,7 @@ def help_message(h: Help) -> dict[str, Any]:
 
 def error_message(text: str) -> dict[str, Any]:
     """A QueryError (already worded for the user), escaped; backticks keep their code style."""
-    body = escaped(text.strip() or "That query could not be read.", MAX_TEXT - 12)
+    body = escaped(text.strip() or "That query could not be read.", MAX_TEXT - 12, code=True)
     return _message(body, [_section(f":warning: {body}")])
 
 
@@ -257,16 +256,25 @@ def _card_compare(comparison: Comparison | None) -> Compare:
 # --------------------------------------------------------------------------- table parts
 
 
-def _row_numbers(rows: Sequence[Row]) -> list[int | None]:
-    """Rank numbers of campaign rows (1, 2, …); totals are not numbered."""
+def _ranked_per_currency(table: Table) -> bool:
+    """Money KPIs are ranked within each currency (see KpiService._rank)."""
+    return table.rank_kpi is not None and KPI_BY_KEY[table.rank_kpi].unit is Unit.MONEY
+
+
+def _row_numbers(rows: Sequence[Row], *, per_currency: bool = False) -> list[int | None]:
+    """Rank numbers of campaign rows (1, 2, …, again from 1 in each currency of a per-currency
+    ranking); totals are not numbered."""
     numbers: list[int | None] = []
     n = 0
+    currency = None
     for row in rows:
         if row.scope.type == "total":
             numbers.append(None)
-        else:
-            n += 1
-            numbers.append(n)
+            continue
+        if per_currency and row.currency != currency:
+            n, currency = 0, row.currency
+        n += 1
+        numbers.append(n)
     return numbers
 
 
@@ -403,13 +411,7 @@ def _packed(title: str, items: Sequence[str], sep: str) -> list[dict[str, Any]]:
 
 def _cut(text: str, limit: int = MAX_TEXT) -> str:
     """Already-escaped mrkdwn cut to `limit` without splitting an &amp;-style entity."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + "…"
+    return cut(text, limit)
 
 
 def _one_line(text: str | None) -> str:

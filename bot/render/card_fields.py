@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.answers import BasisReason, CampaignCard, Comparison
+from bot.answers import BasisReason, CampaignCard, Comparison, Coverage
 from bot.kpi import KPI_BY_KEY, Totals
+from bot.messages import plural
 from bot.periods import Period
 
 CARD_KPIS = (
@@ -38,7 +39,7 @@ def freshness(card: CampaignCard) -> str:
         return "no data in this period"
     covered = ""
     if card.coverage is not None and not card.coverage.complete:
-        covered = f", {card.coverage.days_with_data} of {card.coverage.days_in_period} days"
+        covered = f", {_days_of(card.coverage)}"
     if card.data_through < card.period.end:
         return f"data through {card.data_through} (period ends {card.period.end}{covered})"
     return f"data through {card.data_through}" + (f" ({covered[2:]})" if covered else "")
@@ -49,8 +50,13 @@ def comparison_context(comparison: Comparison) -> str:
     coverage = comparison.coverage
     data = ""
     if coverage is not None:
-        data = f", data {coverage.days_with_data} of {coverage.days_in_period} days"
+        data = f", data {_days_of(coverage)}"
     return f"vs {comparison.label} ({_dates(comparison.period)}{data})"
+
+
+def _days_of(coverage: Coverage) -> str:
+    """'3 of 7 days', '1 of 1 day'."""
+    return f"{coverage.days_with_data:,} of {plural(coverage.days_in_period, 'day')}"
 
 
 def _dates(period: Period) -> str:
@@ -95,7 +101,7 @@ def measured_note(totals: Totals) -> str | None:
     if unmeasured and not totals.is_empty:
         parts.append(f"Not measured: {', '.join(unmeasured)}.")
     partly = [
-        f"{_measure_label(m)} on {totals.measured_days(m)} of {totals.days} days"
+        f"{_measure_label(m)} on {totals.measured_days(m):,} of {plural(totals.days, 'day')}"
         for m in totals.partly_measured
     ]
     if partly:

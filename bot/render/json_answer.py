@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from bot import messages
 from bot.answers import (
     Answer,
     CampaignCard,
@@ -135,14 +136,24 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             "rows": [_row(r) for r in answer.rows],
         }
     if isinstance(answer, Suggestions):
-        return {
-            "error": "ambiguous" if answer.ambiguous else "unknown_campaign",
-            "text": answer.text,
-            "candidates": [_scope(Scope.of(c)) for c in answer.candidates],
-        }
+        if answer.candidates:
+            message = messages.did_you_mean(answer.text, ambiguous=answer.ambiguous)
+        else:
+            message = messages.no_campaign_called(answer.text, "kpibot kpi list")
+        return error_json(
+            "ambiguous" if answer.ambiguous else "unknown_campaign",
+            message,
+            text=answer.text,
+            candidates=[_scope(Scope.of(c)) for c in answer.candidates],
+        )
     assert isinstance(answer, Help)
     return {
         "commands": [{"usage": u, "description": d, "example": e} for u, d, e in answer.commands],
         "periods": [{"example": e, "description": d} for e, d in answer.periods],
         "kpis": [{"key": k, "label": label} for k, label in answer.kpis],
     }
+
+
+def error_json(code: str, message: str, **details: Any) -> dict[str, Any]:
+    """Every failure `--json` reports: {"error": {"code", "message", …details}}."""
+    return {"error": {"code": code, "message": message, **details}}

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from dataclasses import dataclass
+
+from rich.console import (
+    Console,
+    ConsoleOptions,
+    Group,
+    JustifyMethod,
+    RenderableType,
+    RenderResult,
+)
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from bot import messages
 from bot.answers import Answer, CampaignCard, Help, Suggestions, Table
 from bot.formatting import UNDEFINED, format_change, format_kpi
 from bot.kpi import KPI_BY_KEY, is_improvement
@@ -73,40 +84,101 @@ def _card(card: CampaignCard) -> RenderableType:
 def _table(answer: Table) -> RenderableType:
     period = answer.period
     when = f" · {period.label} ({period.start} – {period.end})" if period else ""
-    table = RichTable(title=Text(answer.title + when), title_justify="left")
-    table.add_column("Campaign")
+    rows = answer.rows
+    names = [Text(r.scope.name, style="bold" if r.scope.type == "total" else "") for r in rows]
     if answer.kind == "list":
-        for heading in ("Platform", "Channel", "Currency", "Data through"):
-            table.add_column(heading)
-        for row in answer.rows:
-            table.add_row(
-                Text(row.scope.name),
-                Text(row.scope.platform or ""),
-                Text(row.scope.channel or ""),
-                row.currency,
-                row.data_through.isoformat() if row.data_through else UNDEFINED,
-            )
+        columns = [
+            _Column("platform", "Platform", [Text(r.scope.platform or "") for r in rows]),
+            _Column("channel", "Channel", [Text(r.scope.channel or "") for r in rows]),
+            _Column("currency", "Currency", [Text(r.currency) for r in rows]),
+            _Column(
+                "data_through",
+                "Data through",
+                [Text(r.data_through.isoformat() if r.data_through else UNDEFINED) for r in rows],
+            ),
+        ]
     else:
-        table.add_column("Currency")
-        for key in answer.columns:
-            table.add_column(KPI_BY_KEY[key].label, justify="right")
-        for row in answer.rows:
-            cells = [format_kpi(key, row.kpis.get(key), row.currency) for key in answer.columns]
-            name = Text(row.scope.name, style="bold" if row.scope.type == "total" else "")
-            table.add_row(name, row.currency, *(Text(c) for c in cells))
-    if not answer.rows:
-        return Group(table, Text("Nothing to show for this period.", style="dim"))
+        columns = [_Column("currency", "Currency", [Text(r.currency) for r in rows])]
+        columns += [
+            _Column(
+                key,
+                KPI_BY_KEY[key].label,
+                [Text(format_kpi(key, r.kpis.get(key), r.currency)) for r in rows],
+                "right",
+            )
+            for key in answer.columns
+        ]
+    table = _FittedTable(Text(answer.title + when), names, columns, keep=answer.rank_kpi)
+    if not rows:
+        empty = messages.nothing_in(when.removeprefix(" · ") or None, "kpibot kpi list")
+        return Group(table, Text(empty, style="dim"))
     if answer.note:
         return Group(table, Text(answer.note, style="dim"))
     return table
 
 
+# Dropped first when a table is wider than the terminal; the ranked KPI never is.
+DROP_ORDER = ("revenue", "conversions", "cpa", "spend", "roas", "channel", "platform")
+NAME_FLOOR = 16
+"""A campaign name wraps to fit, but onto lines no narrower than this."""
+
+
+@dataclass(frozen=True)
+class _Column:
+    key: str
+    heading: str
+    cells: list[Text]
+    justify: JustifyMethod = "left"
+
+
+@dataclass(frozen=True)
+class _FittedTable:
+    """A table that fits the terminal without cutting a value: the campaign name wraps and,
+    if that is not enough, the least important columns are left out (and a dim line says so).
+    """
+
+    title: Text
+    names: list[Text]
+    columns: list[_Column]
+    keep: str | None = None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = list(self.columns)
+        dropped: list[str] = []
+        for key in DROP_ORDER:
+            if self._fits(console, options, columns):
+                break
+            victim = next((c for c in columns if c.key == key and c.key != self.keep), None)
+            if victim is not None:
+                columns.remove(victim)
+                dropped.append(victim.heading)
+        yield self._table(columns)
+        if dropped:
+            left_out = ", ".join(dropped)
+            yield Text(messages.columns_left_out(left_out), style="dim")
+
+    def _table(self, columns: list[_Column], name_width: int | None = None) -> RichTable:
+        table = RichTable(title=self.title, title_justify="left")
+        table.add_column("Campaign", width=name_width, overflow="fold")
+        for column in columns:
+            table.add_column(column.heading, justify=column.justify, no_wrap=True)
+        for i, name in enumerate(self.names):
+            table.add_row(name, *(column.cells[i] for column in columns))
+        return table
+
+    def _fits(self, console: Console, options: ConsoleOptions, columns: list[_Column]) -> bool:
+        """Whether the columns fit at their full width beside a name wrapped at NAME_FLOOR."""
+        longest = max((name.cell_len for name in self.names), default=0)
+        floor = max(len("Campaign"), min(NAME_FLOOR, longest))
+        unbounded = options.update_width(10_000)
+        width = Measurement.get(console, unbounded, self._table(columns, floor)).maximum
+        return width <= options.max_width
+
+
 def _suggestions(answer: Suggestions) -> RenderableType:
     if not answer.candidates:
-        return Text(f"No campaign matches “{answer.text}”. `kpibot kpi list` shows them all.")
-    lines = [f"“{answer.text}” could be several campaigns — did you mean:"]
-    if not answer.ambiguous:
-        lines = [f"No campaign is called “{answer.text}” — did you mean:"]
+        return Text(messages.no_campaign_called(answer.text, "kpibot kpi list"))
+    lines = [messages.did_you_mean(answer.text, ambiguous=answer.ambiguous)]
     lines += [f"  • {c.name} ({c.platform}, {c.currency})" for c in answer.candidates]
     return Text("\n".join(lines))
 

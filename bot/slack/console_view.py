@@ -11,7 +11,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-_STYLED = re.compile(r"\*([^*\n]+)\*|_([^_\n]+)_|(:large_green_circle:)|(:red_circle:)|<@(\w+)>")
+from bot.render.mrkdwn import unescape
+
+# Slack's rules: bold and italic only at word edges (so `google_ads` stays as it is), nothing
+# inside `code`; data text arrives escaped (bot/render/mrkdwn.py) and is shown as it was.
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
+_STYLED = re.compile(
+    rf"`([^`\n]+)`|{_EDGE_BEFORE}\*([^*\n]+)\*{_EDGE_AFTER}|{_EDGE_BEFORE}_([^_\n]+)_{_EDGE_AFTER}"
+    r"|(:large_green_circle:)|(:red_circle:)|<@(\w+)>"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +35,14 @@ def _mrkdwn(text: str) -> Text:
     out = Text()
     last = 0
     for match in _STYLED.finditer(text):
-        out.append(_unescape(text[last : match.start()]))
-        bold, italic, good, bad, user = match.groups()
-        if bold:
-            out.append(_unescape(bold), style="bold")
+        out.append(unescape(text[last : match.start()]))
+        code, bold, italic, good, bad, user = match.groups()
+        if code:
+            out.append(f"`{unescape(code)}`", style="cyan")
+        elif bold:
+            out.append(unescape(bold), style="bold")
         elif italic:
-            out.append(_unescape(italic), style="italic dim")
+            out.append(unescape(italic), style="italic dim")
         elif good:
             out.append("●", style="green")
         elif bad:
@@ -40,12 +50,8 @@ def _mrkdwn(text: str) -> Text:
         else:
             out.append(f"@{user}", style="blue")
         last = match.end()
-    out.append(_unescape(text[last:]))
+    out.append(unescape(text[last:]))
     return out
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _text(obj: dict[str, Any] | None) -> Text:

@@ -138,9 +138,11 @@ def test_unknown_campaign_exits_non_zero_with_suggestions(imported: str) -> None
     assert "winter promo" in result.stdout
     as_json = _run(imported, "kpi", "sommer", "sael", "30d", "--json")
     assert as_json.exit_code == 1
-    document = json.loads(as_json.stdout)
-    assert document["error"] == "unknown_campaign"
-    assert document["text"] == "sommer sael"
+    error = json.loads(as_json.stdout)["error"]
+    assert error["code"] == "unknown_campaign"
+    assert error["text"] == "sommer sael"
+    assert error["message"] == "No campaign is called “sommer sael” — did you mean:"
+    assert "Summer Sale" in [c["name"] for c in error["candidates"]]
 
 
 def test_bad_query_exits_non_zero_with_the_message(imported: str) -> None:
@@ -149,15 +151,18 @@ def test_bad_query_exits_non_zero_with_the_message(imported: str) -> None:
     assert "`roaz` is not a KPI" in result.stderr
     as_json = _run(imported, "kpi", "summer", "sale", "2025-02-30", "--json")
     assert as_json.exit_code == 2
-    document = json.loads(as_json.stdout)
-    assert document["error"] == "bad_query"
-    assert "2025-02-30 is not a valid date" in document["message"]
+    error = json.loads(as_json.stdout)["error"]
+    assert error["code"] == "bad_query"
+    assert "2025-02-30 is not a valid date" in error["message"]
 
 
 def test_kpi_without_data_says_how_to_import(database_url: str) -> None:
     result = _run(database_url, "kpi", "summer", "sale")
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # nothing to answer from: not a mistake in the query
+    assert "No data yet" in result.stderr
     assert "kpibot import" in result.stderr
+    document = json.loads(_run(database_url, "kpi", "list", "--json").stdout)
+    assert document["error"]["code"] == "nothing_to_show"
 
 
 def test_kpi_help(imported: str) -> None:
@@ -236,7 +241,10 @@ def test_default_currency_setting(database_url: str) -> None:
 def test_bad_setting_is_reported_with_its_name(database_url: str) -> None:
     result = _run(database_url, "kpi", "help", env={"KPIBOT_TIMEZONE": "Mars/Olympus"})
     assert result.exit_code == 1
-    assert "KPIBOT_TIMEZONE" in result.output
+    assert result.stderr.startswith("error: KPIBOT_TIMEZONE='Mars/Olympus' is not a time zone")
+    as_json = _run(database_url, "kpi", "help", "--json", env={"KPIBOT_TIMEZONE": "Mars"})
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["error"]["code"] == "bad_setting"
 
 
 def test_db_upgrade_and_current(database_url: str) -> None:
@@ -279,6 +287,104 @@ def test_demo_twice(tmp_path: Path) -> None:
     assert {currency for currency, _ in campaigns} == {"DKK", "EUR"}
     assert len({channel for _, channel in campaigns}) >= 8
     assert days == 400
+
+
+# --- database URLs, outages and an empty database -----------------------------------------------
+
+UNREACHABLE = "postgresql://kpibot:s3cret-pw@127.0.0.1:1/kpibot"
+SLACK_ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1"}
+EVERY_COMMAND = [
+    ("kpi", "summer", "sale"),
+    ("kpi", "help"),
+    ("import", str(FIVETRAN_SAMPLE)),
+    ("db", "upgrade"),
+    ("db", "current"),
+    ("serve",),
+    ("run",),
+    ("console",),
+]
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_an_unreachable_database_is_one_line_from_every_command(
+    command: tuple[str, ...], scheme: str
+) -> None:
+    url = UNREACHABLE.replace("postgresql", scheme, 1)
+    result = _run(url, *command, env=SLACK_ENV)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: cannot reach the database at 127.0.0.1:1 (Connection refused); "
+        "check DATABASE_URL and that the server is running\n"
+    )
+    assert "s3cret-pw" not in result.output
+
+
+def test_an_unreachable_database_is_a_json_error_under_kpi_json() -> None:
+    result = _run(UNREACHABLE, "kpi", "top", "roas", "--json")
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "database_unreachable"
+    assert error["message"].startswith("cannot reach the database at 127.0.0.1:1 (")
+    assert "s3cret-pw" not in result.output
+
+
+def test_a_sqlite_database_that_cannot_be_opened_names_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "no-such-folder" / "kpibot.db"
+    result = _run(f"sqlite:///{path}", "kpi", "help")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: cannot open the SQLite database at {path} (unable to open database file); "
+        "check DATABASE_URL and that the folder exists and is writable\n"
+    )
+
+
+@pytest.mark.parametrize("url", ["mysql://u:pw@host/db", "not a url"])
+def test_a_database_url_kpibot_cannot_use_is_a_setting_error(url: str) -> None:
+    result = _run(url, "kpi", "help")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: DATABASE_URL (or --db) is not a database URL")
+    assert "pw" not in result.stderr
+    as_json = _run(url, "kpi", "help", "--json")
+    assert json.loads(as_json.stdout)["error"]["code"] == "bad_setting"
+
+
+@pytest.mark.postgres
+def test_postgres_urls_work_like_postgresql(postgres_url: str) -> None:
+    heroku = "postgres://" + postgres_url.split("://", 1)[1]
+    imported = _run(heroku, "import", str(FIVETRAN_SAMPLE))
+    assert imported.exit_code == 0, imported.output
+    answer = _run(heroku, "kpi", *SAMPLE_QUERY, "--json")
+    assert answer.exit_code == 0, answer.output
+    _check_sample_json(json.loads(answer.stdout))
+
+
+@pytest.mark.parametrize("command", [("serve",), ("run",)], ids=" ".join)
+def test_serve_on_an_empty_database_says_to_upgrade_and_leaves_no_file(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    path = tmp_path / "kpibot.db"
+    result = _run(f"sqlite:///{path}", *command, env=SLACK_ENV)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: the database has no kpibot tables yet: run `kpibot db upgrade` "
+        "(with the same DATABASE_URL) to create them, then start again\n"
+    )
+    assert not path.exists()
+
+
+def test_serve_on_an_empty_postgres_database_says_to_upgrade(database_url: str) -> None:
+    result = _run(database_url, "serve", env=SLACK_ENV)
+    assert result.exit_code == 1
+    assert "run `kpibot db upgrade`" in result.stderr
+
+
+def test_db_current_on_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "kpibot.db"
+    result = _run(f"sqlite:///{path}", "db", "current")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("database: empty; needed: ")
+    assert not path.exists()
 
 
 # --- the real console script --------------------------------------------------------------------

@@ -30,7 +30,12 @@ SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-e2e-token"
 USER_ID = "U0E2E0001"
 BULK_CAMPAIGNS = 60
-NASTY_NAMES = ("<!channel> Promo", "<@U123> & Friends", "Cheap <http://evil.example|click>")
+NASTY_NAMES = (
+    "<!channel> Promo",
+    "<@U123> & Friends",
+    "Cheap <http://evil.example|click>",
+    "*NEW* _promo_",
+)
 
 NATIVE_HEADER = ",".join(demo_data.NATIVE_HEADER)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -169,6 +168,9 @@ def test_campaign_names_cannot_ping_or_link(app: ServedApp) -> None:
     body = message_text(ack_message(response))
     assert "&lt;!channel&gt; Promo" in body
     assert "<!channel>" not in body
+    assert "∗NEW∗ ˍpromoˍ" in body  # Slack shows it as typed, not bold and italic
+    assert "*NEW*" not in body
+    assert "google_ads · paid_search" in body
     for name in NASTY_NAMES:
         card, _ = app.command(f'"{name}" {SAMPLE_PERIOD}')
         ack_message(card)
@@ -191,4 +193,5 @@ def test_a_stale_or_forged_button_gets_a_kind_answer(app: ServedApp) -> None:
 def test_any_text_is_answered_in_the_ack_with_a_valid_message(served: ServedApp, text: str) -> None:
     response, _ = served.command(text)
     message = ack_message(response)
-    assert json.dumps(message)
+    assert message["text"].strip()
+    assert "Sorry, something went wrong" not in message_text(message)  # never the apology

@@ -8,13 +8,9 @@ from pathlib import Path
 
 import requests
 
-from bot.composition import build
-from bot.config import Settings
-from bot.slack.web import KpibotWsgi
 from storage.database import make_engine
 from storage.schema import head_revision
 from tests.e2e.conftest import (
-    BOT_TOKEN,
     ServedApp,
     kpibot_executable,
     message_text,
@@ -49,28 +45,6 @@ def test_healthz_reports_the_schema_version(database_url: str, tmp_path: Path) -
         health = requests.get(f"{url}healthz", timeout=5)
         assert health.status_code == 200
         assert health.json() == {"status": "ok", "schema": head_revision(make_engine(database_url))}
-
-
-def test_healthz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None:
-    db = tmp_path / "k.db"
-    settings = Settings.from_mapping(
-        {
-            "DATABASE_URL": f"sqlite:///{db}",
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": "s",
-        }
-    )
-    components = build(settings)
-    wsgi = KpibotWsgi(components)
-    components.engine.dispose()
-    db.write_bytes(b"this is not a database" * 100)
-    statuses: list[str] = []
-    body = wsgi(
-        {"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET"},
-        lambda status, headers: statuses.append(status),  # type: ignore[arg-type,return-value]
-    )
-    assert statuses[0].startswith("503")
-    assert b"database" in b"".join(body)
 
 
 def test_slow_answers_arrive_through_response_url(database_url: str, tmp_path: Path) -> None:

@@ -30,7 +30,8 @@ def test_0003_keeps_existing_rows_and_lets_unmeasured_be_null(database_url: str)
         with engine.begin() as connection:
             kept = connection.execute(
                 text(
-                    "SELECT impressions, clicks, leads, spend_micros, revenue_micros FROM daily_metrics"
+                    "SELECT impressions, clicks, leads, spend_micros, revenue_micros "
+                    "FROM daily_metrics"
                 )
             ).one()
             assert tuple(kept) == (1000, 50, 0, 100_000_000, 300_000_000)

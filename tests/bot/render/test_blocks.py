@@ -29,6 +29,7 @@ from bot.render.blocks import (
     table_message,
 )
 from bot.render.card_fields import CARD_KPIS, CUSTOMER_KPIS
+from bot.render.mrkdwn import unescape
 from tests.support.blockkit import assert_no_mentions, assert_valid_message
 
 AUGUST = Period(date(2025, 8, 1), date(2025, 8, 31), "last month")
@@ -352,7 +353,8 @@ def test_empty_table_says_nothing_to_show() -> None:
     message = table_message(table([]))
     check(message)
     assert buttons(message) == []
-    assert any(t.startswith("Nothing to show for last month") for t in mrkdwn_texts(message))
+    said = "No campaign has data for last month (2025-08-01–2025-08-31). `/kpi list` shows"
+    assert any(t.startswith(said) for t in mrkdwn_texts(message))
 
 
 def test_table_rows_show_rank_kpis_and_bold_totals() -> None:
@@ -420,7 +422,7 @@ def test_suggestion_labels_are_cut_to_button_size() -> None:
 def test_not_ambiguous_and_no_candidates() -> None:
     message = suggestions_message(suggestions([info(1)], text="sumer", ambiguous=False))
     check(message)
-    assert message["text"].startswith("No campaign called “sumer”")
+    assert message["text"].startswith("No campaign is called “sumer”")
     none = suggestions_message(suggestions([], text="nope", ambiguous=False))
     check(none)
     assert buttons(none) == []
@@ -526,3 +528,49 @@ def test_any_text_gives_a_valid_message(name: str, query: str) -> None:
     mention = (f"<@{name}>",) if re.fullmatch(r"[UW][A-Z0-9]{2,30}", name) else ()
     for message in every_message(name, query):
         check(message, allowed=mention)
+
+
+FORMATTED = "*NEW* _promo_ ~old~ `x`"
+
+
+def test_data_never_formats_but_our_labels_do() -> None:
+    quoted = error_message(FORMATTED)  # our sentence, whose backticks are code style
+    for message in every_message(FORMATTED, query=FORMATTED):
+        check(message)
+        if message == quoted:
+            assert "∗NEW∗ ˍpromoˍ ∼old∼" in message["text"]
+            continue
+        for text in [message["text"], *mrkdwn_texts(message)]:
+            for marked in ("*NEW*", "_promo_", "~old~", "`x`"):
+                assert marked not in text
+    rows = [row(FORMATTED, i=1), row("Total DKK", kind="total")]
+    texts = mrkdwn_texts(table_message(table(rows)))
+    assert any(t.startswith("*1. ") and unescape(t).startswith(f"*1. {FORMATTED}*") for t in texts)
+    assert any(t.startswith("*Total DKK*\n*ROAS ") for t in texts)
+    assert fields(card_message(card(name=FORMATTED)))["Spend"].startswith("*Spend*\n")
+
+
+def test_snake_case_platforms_and_kpi_keys_keep_their_underscores() -> None:
+    listed = mrkdwn_texts(table_message(table([row("A", i=1)], kind="list")))
+    assert any("meta_ads · social" in t for t in listed)
+    helped = "\n".join(mrkdwn_texts(help_message(Help(COMMANDS, PERIOD_EXAMPLES, LABELS_HELP))))
+    assert "`new_customers` New customers" in helped
+    assert "`ltv_cac`" in helped
+
+
+LABELS_HELP = tuple((k.key, k.label) for k in KPIS)
+
+
+def test_a_per_currency_ranking_numbers_each_currency_from_one() -> None:
+    rows = [
+        row("DK A", i=1, currency="DKK"),
+        row("DK B", i=2, currency="DKK"),
+        row("EU A", i=3, currency="EUR"),
+        row("EU B", i=4, currency="EUR"),
+    ]
+    ranked = replace(table(rows, title="Top 2 by CPA in each currency"), rank_kpi="cpa")
+    texts = [b["text"]["text"] for b in blocks_of(table_message(ranked), "section")]
+    assert [t.split("*")[1].split(".")[0] for t in texts] == ["1", "2", "1", "2"]
+    by_roas = table(rows)  # ROAS is no money KPI: one ranking across currencies
+    texts = [b["text"]["text"] for b in blocks_of(table_message(by_roas), "section")]
+    assert [t.split("*")[1].split(".")[0] for t in texts] == ["1", "2", "3", "4"]

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.text import Text
 
+from bot.answers import Help, Row, Scope, Table
 from bot.config import Settings
 from bot.importing.run import import_file
+from bot.kpi import KPIS
+from bot.periods import PERIOD_EXAMPLES
+from bot.query import COMMANDS
+from bot.render.blocks import help_message, table_message
 from bot.slack.console import run_console
+from bot.slack.console_view import render_message
 from storage.database import make_engine
 from storage.schema import upgrade
 from tests.conftest import FIVETRAN_SAMPLE
@@ -81,3 +92,36 @@ def test_console_works_on_the_demo_database(
     out = capsys.readouterr().out
     assert "Top 3 by ROAS" in out
     assert "Summer Sale" in out
+
+
+def _drawn(message: dict[str, Any]) -> str:
+    console = Console(width=120, record=True)
+    console.print(render_message(message)[0])
+    return console.export_text()
+
+
+def test_data_text_is_drawn_literally_with_its_stars_and_underscores() -> None:
+    scope = Scope("campaign", "*NEW* _promo_ <b> & co", 1, "e1", "google_ads", "paid_search")
+    rows = (Row(scope, "DKK", {}, date(2025, 8, 30)),)
+    out = _drawn(table_message(Table("list", "All campaigns", None, rows, (), query_text="list")))
+    assert "1. *NEW* _promo_ <b> & co" in out
+    assert "google_ads · paid_search · DKK" in out
+
+
+def test_help_keeps_the_underscores_of_kpi_keys() -> None:
+    kpis = tuple((k.key, k.label) for k in KPIS)
+    out = " ".join(_drawn(help_message(Help(COMMANDS, PERIOD_EXAMPLES, kpis))).split())
+    assert "`new_customers` New customers" in out
+    assert "`ltv_cac` LTV:CAC" in out
+    assert "platform google_ads 7d" in out
+
+
+def test_our_own_bold_and_italic_are_styled_not_shown() -> None:
+    section = {"type": "mrkdwn", "text": "*Spend*\n$1.00 _was $2.00_ google_ads"}
+    panel, _ = render_message({"blocks": [{"type": "section", "text": section}]})
+    assert isinstance(panel, Panel) and isinstance(panel.renderable, Group)
+    text = panel.renderable.renderables[0]
+    assert isinstance(text, Text)
+    assert text.plain == "Spend\n$1.00 was $2.00 google_ads"
+    styles = {text.plain[s.start : s.end]: str(s.style) for s in text.spans}
+    assert styles == {"Spend": "bold", "was $2.00": "italic dim"}
