@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import messages
 from bot.answers import (
     Answer,
     BasisReason,
@@ -39,7 +40,14 @@ from bot.kpi import (
     sum_totals,
 )
 from bot.matching import CampaignIndex
-from bot.periods import PERIOD_EXAMPLES, Period, PeriodError, today_in
+from bot.periods import (
+    PERIOD_EXAMPLES,
+    Period,
+    PeriodError,
+    looks_like_period,
+    today_in,
+    unknown_period,
+)
 from bot.query import (
     COMMANDS,
     CampaignQuery,
@@ -47,6 +55,7 @@ from bot.query import (
     GroupQuery,
     HelpQuery,
     ListQuery,
+    NothingToShow,
     Query,
     QueryError,
     RankQuery,
@@ -95,8 +104,8 @@ def comparison_period(period: Period, comparison: Compare) -> Period:
     """The period a card is compared with: like with like (see Period.previous)."""
     if comparison is Compare.YEAR:
         return period.year_ago()
-    if comparison.value == "month":
-        return period.month_ago()  # type: ignore[attr-defined,no-any-return]
+    if comparison is Compare.MONTH:
+        return period.month_ago()
     return period.previous()
 
 
@@ -180,6 +189,34 @@ def _kpis_or_undefined(totals: Totals, economics: Economics) -> dict[str, KpiVal
     return dict.fromkeys(kpis) if totals.is_empty else kpis
 
 
+def _per_currency(scored: list[Ranked]) -> list[list[Ranked]]:
+    """The ranked campaigns split by currency (in order of currency code), each kept in order."""
+    by_currency: dict[str, list[Ranked]] = defaultdict(list)
+    for item in scored:
+        by_currency[item[1].currency].append(item)
+    return [by_currency[code] for code in sorted(by_currency)]
+
+
+def _rank_title(verb: str, label: str, shown: int, per_currency: bool) -> str:
+    """The title of a ranked list, e.g. "Top 2 by CPA in each currency": the rows shown (fewer
+    than asked when fewer campaigns have the KPI) under the KPI's label."""
+    if not shown:
+        return f"{verb} by {label}"
+    return f"{verb} {shown} by {label}" + (" in each currency" if per_currency else "")
+
+
+def _reject_unknown_period(index: CampaignIndex, text: str) -> None:
+    """`summer-sale h2` is a campaign and a period kpibot does not know, and `forrige
+    århundrede` only the latter: saying so beats "no campaign called 'summer-sale h2'"."""
+    words = text.split()
+    for cut in range(len(words) - 1, 0, -1):  # the longest campaign name first
+        tail = words[cut:]
+        if looks_like_period(tail) and index.match(" ".join(words[:cut])).names_campaign:
+            raise QueryError(str(unknown_period(" ".join(tail))))
+    if looks_like_period(words):
+        raise QueryError(str(unknown_period(text)))
+
+
 @dataclass(frozen=True)
 class KpiService:
     """Answers /kpi queries from the database; sessions open and close per answer."""
@@ -229,9 +266,10 @@ class KpiService:
     def _campaign(self, session: Session, query: CampaignQuery, text: str) -> Answer:
         index = self.directory.current(session)
         if not index.campaigns:
-            raise QueryError("There is no data yet. Import a file with `kpibot import FILE`.")
+            raise NothingToShow(messages.NO_DATA_YET)
         match = index.match(query.text)
         if match.campaign is None:
+            _reject_unknown_period(index, query.text)
             return Suggestions(
                 query.text, match.candidates, query.period, query.compare.value, match.ambiguous
             )
@@ -309,6 +347,8 @@ class KpiService:
 
     def _list(self, session: Session, query: ListQuery, text: str) -> Table:
         campaigns = self.directory.current(session).campaigns
+        if not campaigns:
+            raise NothingToShow(messages.NO_DATA_YET)
         wanted = query.text.strip().lower()
         if wanted:
             campaigns = [
@@ -316,6 +356,8 @@ class KpiService:
                 for c in campaigns
                 if wanted in c.name.lower() or wanted in c.slug or wanted == c.external_id.lower()
             ]
+            if not campaigns:
+                raise NothingToShow(messages.no_campaign_contains(query.text.strip()))
         newest = last_days(session, [c.id for c in campaigns] if wanted else None)
         rows = tuple(Row(Scope.of(c), c.currency, {}, newest.get(c.id)) for c in campaigns)
         title = f"Campaigns matching “{query.text}”" if wanted else "All campaigns"
@@ -324,6 +366,8 @@ class KpiService:
     def _rank(self, session: Session, query: RankQuery, text: str) -> Table:
         period = query.period
         campaigns = self.directory.current(session).by_id
+        if not campaigns:
+            raise NothingToShow(messages.NO_DATA_YET)
         totals = totals_by_campaign(session, period.start, period.end)
         kpi = KPI_BY_KEY[query.kpi]
         scored: list[Ranked] = []
@@ -342,29 +386,23 @@ class KpiService:
         # (the top CPA is the lowest); a KPI that is neither (spend) ranks biggest first.
         descending = (kpi.good is not Good.LOWER) != query.lowest_first
         scored.sort(key=lambda item: (-item[0] if descending else item[0], item[1].name.lower()))
-        notes = []
-        if kpi.unit is Unit.MONEY:
-            # A CPA in DKK and one in EUR are not comparable: rank within each currency.
-            by_currency: dict[str, list[Ranked]] = defaultdict(list)
-            for item in scored:
-                by_currency[item[1].currency].append(item)
-            scored = [
-                item for code in sorted(by_currency) for item in by_currency[code][: query.limit]
-            ]
-            if len(by_currency) > 1:
-                notes.append(f"{kpi.label} is money: campaigns are ranked within each currency.")
-        else:
-            scored = scored[: query.limit]
+        # A CPA in DKK and one in EUR are not comparable: money is ranked within each currency.
+        rankings = _per_currency(scored) if kpi.unit is Unit.MONEY else [scored]
+        shown = [ranking[: query.limit] for ranking in rankings]
         rows = tuple(
             Row(Scope.of(c), c.currency, compute_kpis(found.totals, self.economics), found.last_day)
-            for _, c, found in scored
+            for ranking in shown
+            for _, c, found in ranking
         )
+        notes = []
+        if len(rankings) > 1:
+            notes.append(f"{kpi.label} is money: campaigns are ranked within each currency.")
         if undefined:
-            notes.append(f"{undefined} campaign(s) without a {kpi.label} are left out.")
+            notes.append(messages.left_out_without(undefined, kpi.label))
         verb = "Bottom" if query.lowest_first else "Top"
         columns = (query.kpi, *(c for c in TABLE_COLUMNS if c != query.kpi))
         note = " ".join(notes)
-        title = f"{verb} {len(rows)} by {query.kpi.upper()}"
+        title = _rank_title(verb, kpi.label, max(map(len, shown), default=0), len(rankings) > 1)
         return Table(
             (query.lowest_first and "bottom") or "top",
             title,
@@ -378,15 +416,14 @@ class KpiService:
 
     def _group(self, session: Session, query: GroupQuery, text: str) -> Table:
         period = query.period
+        known = self.directory.current(session).campaigns
+        if not known:
+            raise NothingToShow(messages.NO_DATA_YET)
         campaigns = [
-            c
-            for c in self.directory.current(session).campaigns
-            if query.kind == "all" or getattr(c, query.kind) == query.value
+            c for c in known if query.kind == "all" or getattr(c, query.kind) == query.value
         ]
-        if not campaigns and query.kind != "all":
-            raise QueryError(
-                f"No campaigns with {query.kind} `{query.value}`. `list` shows what there is."
-            )
+        if not campaigns:
+            raise NothingToShow(messages.no_group(query.kind, query.value))
         ids = None if query.kind == "all" else [c.id for c in campaigns]
         totals = totals_by_campaign(session, period.start, period.end, ids)
         by_id = {c.id: c for c in campaigns}
