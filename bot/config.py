@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,6 +45,9 @@ class Settings:
     import_earliest_date: date = EARLIEST_DAY
     import_max_days_ahead: int = MAX_DAYS_AHEAD
     import_locale: str = "en"
+    digest_wait: timedelta = timedelta(hours=3)
+    digest_grace: timedelta = timedelta(hours=3)
+    delivery_lease: timedelta = timedelta(minutes=10)
 
     @property
     def import_decimal_comma(self) -> bool:
@@ -104,6 +108,9 @@ class Settings:
             import_earliest_date=_earliest_date(env),
             import_max_days_ahead=_days_ahead(env),
             import_locale=_import_locale(env),
+            digest_wait=_duration(env, "KPIBOT_DIGEST_WAIT", timedelta(hours=3)),
+            digest_grace=_duration(env, "KPIBOT_DIGEST_GRACE", timedelta(hours=3)),
+            delivery_lease=_duration(env, "KPIBOT_DELIVERY_LEASE", timedelta(minutes=10)),
         )
 
 
@@ -197,3 +204,21 @@ def _log_level(env: Mapping[str, str]) -> str:
     if level not in LOG_LEVELS:
         raise SettingsError(f"KPIBOT_LOG_LEVEL={level!r} must be one of {', '.join(LOG_LEVELS)}")
     return level
+
+
+_DURATION = re.compile(r"([0-9]{1,4})\s*(s|m|min|h|d)?")
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, None: 60}
+
+
+def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    """`3h`, `90m`, `45` (minutes), `1d`: at most a week."""
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return default
+    match = _DURATION.fullmatch(text)
+    seconds = int(match.group(1)) * _UNITS[match.group(2)] if match else -1
+    if not 0 <= seconds <= 7 * 86400:
+        raise SettingsError(
+            f"{name}={text[:40]!r} must be a duration such as 3h, 90m or 1d (at most 7d)"
+        )
+    return timedelta(seconds=seconds)

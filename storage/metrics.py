@@ -127,3 +127,13 @@ def latest_day(session: Session, campaign_ids: Collection[int] | None = None) ->
     if campaign_ids is not None:
         statement = statement.where(DailyMetrics.campaign_id.in_(list(campaign_ids)))
     return session.execute(statement).scalar_one_or_none()
+
+
+def daily_spend(session: Session, start: date, end: date) -> dict[tuple[int, date], int]:
+    """Spend (micro-units) per campaign and day over [start, end], for trend charts."""
+    rows = session.execute(
+        select(DailyMetrics.campaign_id, DailyMetrics.day, DailyMetrics.spend_micros).where(
+            DailyMetrics.day >= start, DailyMetrics.day <= end
+        )
+    )
+    return {(row[0], row[1]): int(row[2]) for row in rows}

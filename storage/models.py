@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 typed models: campaigns, their daily metrics and the import log."""
+"""SQLAlchemy 2 typed models: campaigns, daily metrics, imports, digests and deliveries."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -112,3 +113,51 @@ class ImportRun(Base):
     days: Mapped[int] = mapped_column(Integer, default=0)
     result: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class DigestSubscription(Base):
+    """A morning digest: which channel, when (weekdays, local time, zone) and which campaigns.
+
+    The database is the only source of truth for schedules; `updated_at` changes on every edit,
+    so schedulers in other processes notice and rebuild their triggers.
+    """
+
+    __tablename__ = "digest_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    days: Mapped[str] = mapped_column(String(32))  # "mon,tue,wed,thu,fri"
+    at: Mapped[str] = mapped_column(String(5))  # "08:00", local time
+    timezone: Mapped[str] = mapped_column(String(64))
+    scope_kind: Mapped[str] = mapped_column(String(16))  # all | channel | platform | campaigns
+    scope_values: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of strings
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Delivery(Base):
+    """The delivery ledger, for digests and alerts alike: one row per thing to post, claimed
+    before posting, so two processes, a restart or a retry never post it twice.
+
+    `key` names the occurrence: a digest's local date, an alert's campaign, day and state.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("kind", "subject_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "digest" | "alert"
+    subject_id: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))  # claimed | retry | sent | failed | skipped
+    claimed_by: Mapped[str] = mapped_column(String(128), default="")
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

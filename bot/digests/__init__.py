@@ -1,0 +1,1 @@
+"""Morning digests: schedules, content, delivery."""

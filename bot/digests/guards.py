@@ -1,0 +1,85 @@
+"""What a digest change asks Slack first: can the bot post in the channel, is the user an admin.
+
+Slack (`/kpi digest`) and the CLI (`kpibot digest add`) share these, so a digest is never
+stored for a channel it could not be posted in, whichever way it was added.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot import messages
+from bot.delivery.posting import PostFailure
+from bot.digests.service import DigestService, DigestView
+from bot.digests.words import parse_digest_words
+from bot.query import QueryError
+
+
+class Workspace(Protocol):
+    """The two questions digests ask Slack (bot.slack.poster.SlackPoster answers them)."""
+
+    def channel_problem(self, channel: str) -> str | None:
+        """None when the bot can post in `channel`, else what to do about it."""
+        ...
+
+    def is_admin(self, user: str) -> bool: ...
+
+
+class ChannelRefused(QueryError):
+    """The bot cannot post in the channel; the message says what to do."""
+
+    code = "channel_unusable"
+
+
+class SlackUnavailable(QueryError):
+    """Slack could not be asked, so nothing was stored or changed."""
+
+    code = "slack_unavailable"
+
+
+def add_digest(
+    digests: DigestService,
+    workspace: Workspace | None,
+    words: list[str],
+    *,
+    channel: str,
+    user: str,
+) -> DigestView:
+    """Store a digest from `digest add` words, once the words read and the channel is usable.
+
+    The words are checked before Slack is asked, so a typo is reported without a round trip;
+    `workspace` None skips the channel check (the CLI without SLACK_BOT_TOKEN).
+    """
+    parse_digest_words(words, digests.default_timezone)
+    if workspace is not None:
+        try:
+            problem = workspace.channel_problem(channel)
+        except PostFailure as failure:
+            raise SlackUnavailable(
+                messages.slack_check_failed(messages.CHECK_CHANNEL, failure.error)
+            ) from failure
+        if problem is not None:
+            raise ChannelRefused(problem)
+    return digests.add(words, channel=channel, user=user)
+
+
+def change_digest(
+    digests: DigestService,
+    workspace: Workspace | None,
+    subscription_id: int,
+    action: str,
+    *,
+    user: str,
+) -> DigestView | None:
+    """pause, resume or remove as a Slack user: users.info is asked only when the user is not
+    the digest's creator."""
+    creator = digests.get(subscription_id).created_by
+    admin = False
+    if user != creator and workspace is not None:
+        try:
+            admin = workspace.is_admin(user)
+        except PostFailure as failure:
+            raise SlackUnavailable(
+                messages.slack_check_failed(messages.CHECK_ADMIN, failure.error)
+            ) from failure
+    return digests.change(subscription_id, action, user=user, is_admin=admin)

@@ -1,0 +1,244 @@
+"""The delivery ledger: claim before posting, record after, for digests and alerts alike.
+
+Exactly once comes from the database, not from running one process: a delivery is a row with
+a unique (kind, subject, key). A process posts only what it claimed — by inserting the row, or
+by taking over a claim whose lease ran out (its process died mid-delivery) or a retry that is
+due — and each claim is a conditional write whose row count says who won. No advisory locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.models import Delivery
+from storage.write_lock import begin_write
+
+CLAIMED = "claimed"
+WAITING = "waiting"  # seen on time, held back (e.g. for data to land); not yet claimed
+RETRY = "retry"
+SENT = "sent"
+FAILED = "failed"
+SKIPPED = "skipped"
+FINAL = (SENT, FAILED, SKIPPED)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery this process may post now; `attempts` counts this one."""
+
+    id: int
+    kind: str
+    subject_id: int
+    key: str
+    owner: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    id: int
+    kind: str
+    subject_id: int
+    key: str
+    status: str
+    attempts: int
+    claimed_at: datetime
+    retry_at: datetime | None
+    channel: str | None
+    ts: str | None
+    error: str | None
+    finished_at: datetime | None
+
+
+def _insert(connection: Connection) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(Delivery)
+
+
+def claim(
+    engine: Engine,
+    kind: str,
+    subject_id: int,
+    key: str,
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> Claim | None:
+    """Claim one delivery, or None when another process has it (or it is done)."""
+    with engine.connect() as connection, begin_write(connection):
+        inserted = connection.execute(
+            _insert(connection)
+            .values(
+                kind=kind,
+                subject_id=subject_id,
+                key=key,
+                status=CLAIMED,
+                claimed_by=owner,
+                claimed_at=now,
+                attempts=1,
+            )
+            .on_conflict_do_nothing(index_elements=["kind", "subject_id", "key"])
+            # RETURNING says who won on every driver (psycopg's rowcount here is -1).
+            .returning(Delivery.id)
+        ).first()
+        if inserted is None:
+            taken = connection.execute(
+                update(Delivery)
+                .where(
+                    Delivery.kind == kind,
+                    Delivery.subject_id == subject_id,
+                    Delivery.key == key,
+                    or_(
+                        and_(Delivery.status == CLAIMED, Delivery.claimed_at < now - lease),
+                        and_(Delivery.status == RETRY, Delivery.retry_at <= now),
+                        Delivery.status == WAITING,
+                    ),
+                )
+                .values(
+                    status=CLAIMED,
+                    claimed_by=owner,
+                    claimed_at=now,
+                    attempts=Delivery.attempts + 1,
+                    retry_at=None,
+                )
+            )
+            if taken.rowcount != 1:
+                return None
+        row = connection.execute(
+            select(Delivery.id, Delivery.attempts).where(
+                Delivery.kind == kind, Delivery.subject_id == subject_id, Delivery.key == key
+            )
+        ).one()
+    return Claim(row.id, kind, subject_id, key, owner, row.attempts)
+
+
+def _finish(engine: Engine, claim: Claim, **values: Any) -> bool:
+    """Update a claim this process still holds; False when its lease was taken over."""
+    with engine.connect() as connection, begin_write(connection):
+        result = connection.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == claim.id,
+                Delivery.status == CLAIMED,
+                Delivery.claimed_by == claim.owner,
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)
+
+
+def mark_sent(engine: Engine, claim: Claim, *, channel: str, ts: str, now: datetime) -> bool:
+    return _finish(engine, claim, status=SENT, channel=channel, ts=ts, finished_at=now, error=None)
+
+
+def mark_retry(engine: Engine, claim: Claim, *, retry_at: datetime, error: str) -> bool:
+    """Give the delivery back, to be claimed again (by any process) from `retry_at`."""
+    return _finish(engine, claim, status=RETRY, retry_at=retry_at, error=error[:2000])
+
+
+def mark_failed(engine: Engine, claim: Claim, *, error: str, now: datetime) -> bool:
+    return _finish(engine, claim, status=FAILED, error=error[:2000], finished_at=now)
+
+
+def record_skipped(
+    engine: Engine, kind: str, subject_id: int, key: str, *, reason: str, now: datetime
+) -> bool:
+    """Record an occurrence that will not be posted (e.g. missed beyond the grace period);
+    False when it was already claimed, posted or recorded."""
+    return _record(engine, kind, subject_id, key, SKIPPED, reason, now)
+
+
+def record_waiting(
+    engine: Engine, kind: str, subject_id: int, key: str, *, reason: str, now: datetime
+) -> bool:
+    """Note that an occurrence was due and is held back: it stays claimable (no grace
+    period applies to it), and `digest list` can say why it has not arrived yet."""
+    return _record(engine, kind, subject_id, key, WAITING, reason, now)
+
+
+def _record(
+    engine: Engine, kind: str, subject_id: int, key: str, status: str, reason: str, now: datetime
+) -> bool:
+    with engine.connect() as connection, begin_write(connection):
+        result = connection.execute(
+            _insert(connection)
+            .values(
+                kind=kind,
+                subject_id=subject_id,
+                key=key,
+                status=status,
+                claimed_by="",
+                claimed_at=now,
+                attempts=0,
+                error=reason[:2000],
+                finished_at=now if status == SKIPPED else None,
+            )
+            .on_conflict_do_nothing(index_elements=["kind", "subject_id", "key"])
+            .returning(Delivery.id)
+        ).first()
+        return result is not None
+
+
+def known_keys(
+    engine: Engine, kind: str, subject_ids: Collection[int], keys: Collection[str]
+) -> set[tuple[int, str]]:
+    """(subject, key) pairs the ledger already has a row for, in one query."""
+    if not subject_ids or not keys:
+        return set()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Delivery.subject_id, Delivery.key).where(
+                Delivery.kind == kind,
+                Delivery.subject_id.in_(list(subject_ids)),
+                Delivery.key.in_(list(keys)),
+            )
+        )
+        return {(row.subject_id, row.key) for row in rows}
+
+
+def latest(engine: Engine, kind: str, subject_ids: Collection[int]) -> dict[int, DeliveryRecord]:
+    """The newest ledger row of each subject (for `digest list`)."""
+    if not subject_ids:
+        return {}
+    columns = (
+        Delivery.id,
+        Delivery.kind,
+        Delivery.subject_id,
+        Delivery.key,
+        Delivery.status,
+        Delivery.attempts,
+        Delivery.claimed_at,
+        Delivery.retry_at,
+        Delivery.channel,
+        Delivery.ts,
+        Delivery.error,
+        Delivery.finished_at,
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(*columns)
+            .where(Delivery.kind == kind, Delivery.subject_id.in_(list(subject_ids)))
+            .order_by(Delivery.subject_id, Delivery.claimed_at, Delivery.id)
+        )
+        found: dict[int, DeliveryRecord] = {}
+        for row in rows:
+            record = DeliveryRecord(**row._asdict())
+            found[record.subject_id] = replace(
+                record,
+                claimed_at=utc(record.claimed_at),
+                retry_at=utc(record.retry_at) if record.retry_at else None,
+                finished_at=utc(record.finished_at) if record.finished_at else None,
+            )
+        return found
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; kpibot stores only UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
