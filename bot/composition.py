@@ -8,7 +8,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.digests.content import DigestPreview
+from bot.digests.service import DigestService
+from bot.render.digest_blocks import digest_message
 from bot.service import KpiService
+from bot.slack.poster import SlackPoster, posting_client
 from storage.database import make_engine, session_factory
 from storage.schema import ensure_schema
 
@@ -21,6 +25,13 @@ class Components:
     engine: Engine
     sessions: sessionmaker[Session]
     kpis: KpiService
+    digests: DigestService
+
+    @property
+    def slack(self) -> SlackPoster | None:
+        """Posting and the checks before it (membership, admins); None without a bot token."""
+        poster = self.digests.poster
+        return poster if isinstance(poster, SlackPoster) else None
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -36,8 +47,32 @@ def build(settings: Settings, *, auto_upgrade: bool = True) -> Components:
         raise
     sessions = session_factory(engine)
     service = KpiService(sessions, settings.economics, settings.tz)
-    return Components(settings, engine, sessions, service)
+    return Components(settings, engine, sessions, service, _digests(settings, engine, service))
+
+
+def _digests(settings: Settings, engine: Engine, kpis: KpiService) -> DigestService:
+    poster = SlackPoster(posting_client(settings)) if settings.slack_bot_token else None
+    return DigestService(
+        engine,
+        kpis.sessions,
+        kpis.directory,
+        settings.economics,
+        settings.timezone,
+        poster=poster,
+        render=digest_message,
+        chart=_chart,
+        wait=settings.digest_wait,
+        grace=settings.digest_grace,
+        lease=settings.delivery_lease,
+    )
 
 
 def with_database(settings: Settings, url: str | None) -> Settings:
     return settings if url is None else replace(settings, database_url=url)
+
+
+def _chart(preview: DigestPreview) -> bytes | None:
+    # matplotlib takes over a second to import: only the process that posts a digest pays.
+    from bot.render.digest_chart import trend_png
+
+    return trend_png(preview)

@@ -129,11 +129,17 @@ def latest_day(session: Session, campaign_ids: Collection[int] | None = None) ->
     return session.execute(statement).scalar_one_or_none()
 
 
-def daily_spend(session: Session, start: date, end: date) -> dict[tuple[int, date], int]:
-    """Spend (micro-units) per campaign and day over [start, end], for trend charts."""
+def daily_money(
+    session: Session, start: date, end: date
+) -> dict[tuple[int, date], tuple[int, int | None]]:
+    """(spend, revenue) in micro-units per campaign and day over [start, end], for trend
+    charts; revenue None where the source does not report it."""
     rows = session.execute(
-        select(DailyMetrics.campaign_id, DailyMetrics.day, DailyMetrics.spend_micros).where(
-            DailyMetrics.day >= start, DailyMetrics.day <= end
-        )
+        select(
+            DailyMetrics.campaign_id,
+            DailyMetrics.day,
+            DailyMetrics.spend_micros,
+            DailyMetrics.revenue_micros,
+        ).where(DailyMetrics.day >= start, DailyMetrics.day <= end)
     )
-    return {(row[0], row[1]): int(row[2]) for row in rows}
+    return {(row[0], row[1]): (int(row[2]), _int(row[3])) for row in rows}

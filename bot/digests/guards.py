@@ -83,3 +83,11 @@ def change_digest(
                 messages.slack_check_failed(messages.CHECK_ADMIN, failure.error)
             ) from failure
     return digests.change(subscription_id, action, user=user, is_admin=admin)
+
+
+def last_delivery_error(digests: DigestService, subscription_id: int) -> str | None:
+    """Slack's error on the digest's newest delivery (after a `send` that did not post)."""
+    for view in digests.subscriptions():
+        if view.subscription.id == subscription_id and view.last is not None:
+            return view.last.error
+    return None

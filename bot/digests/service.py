@@ -39,7 +39,7 @@ from bot.query import NothingToShow, QueryError, ScopeSpec
 from bot.service import CampaignDirectory
 from storage import deliveries, digests
 from storage.database import session_scope
-from storage.metrics import daily_spend, totals_by_campaign
+from storage.metrics import daily_money, totals_by_campaign
 
 log = logging.getLogger("kpibot.digests")
 
@@ -50,8 +50,9 @@ LOOKBACK = timedelta(days=2)
 
 
 Trend = tuple[tuple[str, tuple[tuple[date, Decimal], ...]], ...]
-# Content, missing accounts, data through, trend: built once per scope and day.
-_Built = tuple[DigestContent, tuple[str, ...] | None, date | None, Trend]
+RevenueTrend = tuple[tuple[str, tuple[tuple[date, Decimal | None], ...]], ...]
+# Content, missing accounts, data through, trends: built once per scope and day.
+_Built = tuple[DigestContent, tuple[str, ...] | None, date | None, tuple[Trend, RevenueTrend]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,7 @@ class DigestService:
         accounts = digests.accounts_last_day(
             session, days.day - timedelta(days=FRESHNESS_DAYS), days.day
         )
-        spend_by_day = daily_spend(session, days.day - timedelta(days=TREND_DAYS - 1), days.day)
+        money_by_day = daily_money(session, days.day - timedelta(days=TREND_DAYS - 1), days.day)
         contents: dict[ScopeSpec, _Built] = {}
         result: dict[int, DigestPreview] = {}
         for s in group:
@@ -247,9 +248,9 @@ class DigestService:
                     (accounts[a] for a in _accounts_of(campaigns.values()) if a in accounts),
                     default=None,
                 )
-                trend = _trend(campaigns, spend_by_day) if with_trend else ()
+                trend = _trend(campaigns, money_by_day) if with_trend else ((), ())
                 contents[s.scope] = (content, missing, through, trend)
-            content, missing, through, trend = contents[s.scope]
+            content, missing, through, (spend_trend, revenue_trend) = contents[s.scope]
             result[s.id] = DigestPreview(
                 s.id,
                 s.channel,
@@ -259,7 +260,8 @@ class DigestService:
                 through,
                 missing,
                 content,
-                trend,
+                spend_trend,
+                revenue_trend,
             )
         return result
 
@@ -469,17 +471,35 @@ def _missing_accounts(
     return tuple(missing) or None
 
 
-def _trend(campaigns: dict[int, CampaignInfo], spend: dict[tuple[int, date], int]) -> Trend:
-    per_currency: dict[str, dict[date, int]] = {}
-    for (cid, day), micros in spend.items():
+def _trend(
+    campaigns: dict[int, CampaignInfo], money: dict[tuple[int, date], tuple[int, int | None]]
+) -> tuple[Trend, RevenueTrend]:
+    """Per currency, daily spend and revenue of the scope (revenue None on a day some campaign
+    did not report it: a partial sum would draw a false dip)."""
+    spend: dict[str, dict[date, int]] = {}
+    revenue: dict[str, dict[date, int | None]] = {}
+    for (cid, day), (spent, earned) in money.items():
         campaign = campaigns.get(cid)
-        if campaign is not None:
-            series = per_currency.setdefault(campaign.currency, {})
-            series[day] = series.get(day, 0) + micros
-    return tuple(
-        (
-            code,
-            tuple((d, Decimal(m) / 1_000_000) for d, m in sorted(per_currency[code].items())),
-        )
-        for code in sorted(per_currency)
+        if campaign is None:
+            continue
+        code = campaign.currency
+        spend.setdefault(code, {})[day] = spend.get(code, {}).get(day, 0) + spent
+        before = revenue.setdefault(code, {}).get(day, 0)
+        revenue[code][day] = None if before is None or earned is None else before + earned
+    unit = Decimal(1_000_000)
+    return (
+        tuple(
+            (code, tuple((d, Decimal(m) / unit) for d, m in sorted(spend[code].items())))
+            for code in sorted(spend)
+        ),
+        tuple(
+            (
+                code,
+                tuple(
+                    (d, None if m is None else Decimal(m) / unit)
+                    for d, m in sorted(revenue[code].items())
+                ),
+            )
+            for code in sorted(revenue)
+        ),
     )

@@ -332,3 +332,33 @@ def test_campaign_scope_is_stored_with_the_campaigns_names(
     preview = service.preview(view.subscription.id, now=AT_EIGHT)
     assert [b.currency for b in preview.content.totals] == ["DKK", "EUR"]
     assert preview.content.totals[0].kpis["spend"] == Decimal(100)
+
+
+def test_the_trend_chart_goes_up_after_the_digest_and_a_failing_chart_loses_nothing(
+    data: Engine, sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    poster = FakePoster()
+    service = _service(data, sessions, poster)
+    seen: list[DigestPreview] = []
+
+    def chart(preview: DigestPreview) -> bytes:
+        seen.append(preview)
+        return b"\x89PNG fake"
+
+    service.chart = chart
+    service.add(["daily"], channel="C1", user="U1")
+    assert service.run_due(AT_EIGHT).sent == 1
+    assert poster.uploads == ["kpibot-digest-2026-12-02.png"]
+    spend = dict(seen[0].trend)
+    assert [d for d, _ in spend["DKK"]][-1] == YESTERDAY
+    assert spend["DKK"][-1][1] == Decimal(150)
+    assert dict(seen[0].revenue_trend)["DKK"][-1][1] == Decimal(325)
+
+    def broken(preview: DigestPreview) -> bytes:
+        raise RuntimeError("no fonts")
+
+    service.chart = broken
+    service.add(["daily"], channel="C2", user="U1")
+    assert service.run_due(AT_EIGHT + timedelta(minutes=1)).sent == 1
+    assert [p[0] for p in poster.posts] == ["C1", "C2"]
+    assert "trend chart not posted" in caplog.text
