@@ -131,11 +131,32 @@ class Totals:
 
 
 def sum_totals(items: Iterable[Totals]) -> Totals:
-    """Add up totals (of one currency)."""
-    total = Totals()
+    """Add up totals (of one currency): the same as `+`, in one pass without the
+    intermediate objects (digests add up thousands of campaigns)."""
+    values: list[int | None] = [None] * len(MEASURES)
+    measured = [0] * len(MEASURES)
+    spend = days = 0
     for item in items:
-        total = total + item
-    return total
+        spend += item.spend_micros
+        days += item.days
+        for i, (measure, count) in enumerate(zip(MEASURES, item.days_measured, strict=True)):
+            value = getattr(item, measure)
+            if value is not None:
+                before = values[i]
+                values[i] = value if before is None else before + value
+            measured[i] += count
+    impressions, clicks, leads, conversions, new_customers, revenue = values
+    return Totals(
+        impressions,
+        clicks,
+        leads,
+        conversions,
+        new_customers,
+        spend,
+        revenue,
+        days,
+        tuple(measured),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from bot.campaign import CampaignInfo
-from bot.kpi import Economics, KpiValue, Totals, compute_kpis, sum_totals
+from bot.kpi import KPI_BY_KEY, Economics, KpiValue, Totals, sum_totals
 
 DIGEST_KPIS = ("spend", "revenue", "roas", "roi", "conversions", "cpa")
 MONTH_KPIS = ("spend", "roas")
@@ -103,14 +103,11 @@ class DigestContent:
         return not self.totals
 
 
-def _pick(kpis: Mapping[str, KpiValue], keys: Iterable[str]) -> dict[str, KpiValue]:
-    return {key: kpis.get(key) for key in keys}
-
-
 def _kpis(totals: Totals, economics: Economics, keys: Iterable[str]) -> dict[str, KpiValue]:
+    """Only the KPIs a digest shows: thousands of campaigns are computed per digest."""
     if totals.is_empty:
         return dict.fromkeys(keys)
-    return _pick(compute_kpis(totals, economics), keys)
+    return {key: KPI_BY_KEY[key].compute(totals, economics) for key in keys}
 
 
 def _by_currency(
@@ -141,47 +138,79 @@ def build_digest(days: DigestDays, data: DigestInput, economics: Economics) -> D
         )
         for code in currencies
     )
-    movers = _movers(data, economics)
-    ranked = [m for m in movers if m.roi_change is not None]
-    ranked.sort(key=lambda m: (-(m.roi_change or 0), m.campaign.name.lower()))
-    improvers = tuple(m for m in ranked if (m.roi_change or 0) > 0)[:MOVERS]
-    decliners = tuple(m for m in reversed(ranked) if (m.roi_change or 0) < 0)[:MOVERS]
+    rows = _rows(data, economics)
     losing = sorted(
-        (m for m in _all_rows(data, economics) if (m.kpis.get("roi") or 0) < 0),
-        key=lambda m: (Decimal(m.kpis["roi"] or 0), m.campaign.name.lower()),
+        (r for r in rows if r.roi is not None and r.roi < 0),
+        key=lambda r: (r.roi, r.campaign.name.lower()),
     )
-    return DigestContent(days.day, blocks, improvers, decliners, tuple(losing))
+    ranked = sorted(
+        (r for r in _with_volume(rows, data) if r.change is not None),
+        key=lambda r: (-(r.change or 0), r.campaign.name.lower()),
+    )
+    improvers = [r for r in ranked if (r.change or 0) > 0][:MOVERS]
+    decliners = [r for r in reversed(ranked) if (r.change or 0) < 0][:MOVERS]
+
+    def mover(row: _Row) -> Mover:
+        # Every KPI only for the campaigns shown: a digest may look at thousands.
+        return Mover(row.campaign, _kpis(row.totals, economics, DIGEST_KPIS), row.roi_week)
+
+    return DigestContent(
+        days.day,
+        blocks,
+        tuple(map(mover, improvers)),
+        tuple(map(mover, decliners)),
+        tuple(map(mover, losing)),
+    )
 
 
-def _row(campaign: CampaignInfo, totals: Totals, week: Totals | None, e: Economics) -> Mover:
-    kpis = _kpis(totals, e, DIGEST_KPIS)
-    roi_week = None if week is None or week.is_empty else compute_kpis(week, e)["roi"]
-    return Mover(campaign, kpis, None if roi_week is None else Decimal(roi_week))
+@dataclass(frozen=True, slots=True)
+class _Row:
+    campaign: CampaignInfo
+    totals: Totals
+    roi: Decimal | None
+    roi_week: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        return None if self.roi is None or self.roi_week is None else self.roi - self.roi_week
 
 
-def _all_rows(data: DigestInput, economics: Economics) -> list[Mover]:
-    return [
-        _row(data.campaigns[cid], totals, data.week_ago.get(cid), economics)
-        for cid, totals in data.day.items()
-        if cid in data.campaigns
-    ]
+def _rows(data: DigestInput, economics: Economics) -> list[_Row]:
+    """Every campaign of the day with its ROI then and a week earlier (ROI only, for speed)."""
+    roi = KPI_BY_KEY["roi"].compute
+    rows = []
+    for cid, totals in data.day.items():
+        campaign = data.campaigns.get(cid)
+        if campaign is None:
+            continue
+        week = data.week_ago.get(cid)
+        now_roi = roi(totals, economics)
+        then_roi = None if week is None or week.is_empty else roi(week, economics)
+        rows.append(
+            _Row(
+                campaign,
+                totals,
+                None if now_roi is None else Decimal(now_roi),
+                None if then_roi is None else Decimal(then_roi),
+            )
+        )
+    return rows
 
 
-def _movers(data: DigestInput, economics: Economics) -> list[Mover]:
+def _with_volume(rows: list[_Row], data: DigestInput) -> list[_Row]:
     """Campaigns with meaningful volume yesterday: spend at least 1 % of their currency's
     daily average over the 28 days before, and at least 20 clicks (measured)."""
     volume = _by_currency(data.campaigns, data.volume)
-    rows = []
-    for row in _all_rows(data, economics):
-        totals = data.day[row.campaign.id]
+    kept = []
+    for row in rows:
         spent = volume.get(row.campaign.currency, Totals()).spend_micros
-        if totals.spend_micros < MIN_SHARE_OF_DAILY_SPEND * Decimal(spent) / VOLUME_DAYS:
+        if row.totals.spend_micros < MIN_SHARE_OF_DAILY_SPEND * Decimal(spent) / VOLUME_DAYS:
             continue
-        clicks = totals.complete("clicks")
+        clicks = row.totals.complete("clicks")
         if clicks is None or clicks < MIN_CLICKS:
             continue
-        rows.append(row)
-    return rows
+        kept.append(row)
+    return kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -418,6 +418,9 @@ class DigestService:
 
 
 def _pick(found: dict[int, Totals], campaigns: dict[int, CampaignInfo]) -> dict[int, Totals]:
+    """The totals of the scope's campaigns, walking the smaller of the two."""
+    if len(campaigns) < len(found):
+        return {cid: found[cid] for cid in campaigns if cid in found}
     return {cid: t for cid, t in found.items() if cid in campaigns}
 
 
