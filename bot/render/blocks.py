@@ -39,6 +39,7 @@ __all__ = [
     "answer_message",
     "apology_message",
     "card_message",
+    "change_text",
     "error_message",
     "help_message",
     "suggestions_message",
@@ -224,7 +225,7 @@ def _kpi_field(card: CampaignCard, key: str, comparison: Comparison | None, loca
     value = escape(format_kpi(key, card.kpis.get(key), card.currency, locale))
     if comparison is None:
         return f"*{label}*\n{value}"
-    change = _change_text(key, comparison.change.get(key), locale)
+    change = change_text(key, comparison.change.get(key), locale)
     basis = comparison.basis
     if basis is not None and basis.previous is not None:
         # The change is over the days both sides have: say what it was on those days.
@@ -235,7 +236,7 @@ def _kpi_field(card: CampaignCard, key: str, comparison: Comparison | None, loca
     return f"*{label}*\n{value}  {change}\n_was {before}_"
 
 
-def _change_text(key: str, change: Decimal | None, locale: str) -> str:
+def change_text(key: str, change: Decimal | None, locale: str) -> str:
     """'↑ +12.3%' with a green or red dot by the KPI's direction of good; '—' undefined."""
     if change is None:
         return UNDEFINED
@@ -409,14 +410,25 @@ def _packed(title: str, items: Sequence[str], sep: str) -> list[dict[str, Any]]:
     return sections
 
 
+# The primitives other messages (the morning digest) build with.
+header_block = _header
+section_block = _section
+fields_block = _fields_section
+context_block = _context
+message_of = _message
+
+
 def _cut(text: str, limit: int = MAX_TEXT) -> str:
     """Already-escaped mrkdwn cut to `limit` without splitting an &amp;-style entity."""
     return cut(text, limit)
 
 
-def _one_line(text: str | None) -> str:
+def one_line(text: str | None) -> str:
     """Whitespace (newlines included) collapsed, for names shown on one line."""
     return " ".join(text.split()) if text else ""
+
+
+_one_line = one_line
 
 
 def _short(text: str | None) -> str:

@@ -36,6 +36,11 @@ def _kpis(kpis: dict[str, KpiValue]) -> dict[str, Any]:
     return {key: _value(key, value) for key, value in kpis.items()}
 
 
+def kpis_json(kpis: dict[str, KpiValue]) -> dict[str, Any]:
+    """KPI values as `kpibot kpi --json` prints them, for other documents (digests)."""
+    return _kpis(kpis)
+
+
 def _change(change: dict[str, Decimal | None]) -> dict[str, Any]:
     return {key: None if v is None else decimal_text(v, money=False) for key, v in change.items()}
 
@@ -87,6 +92,11 @@ def _scope(scope: Scope) -> dict[str, Any]:
         "platform": scope.platform,
         "channel": scope.channel,
     }
+
+
+def scope_json(scope: Scope) -> dict[str, Any]:
+    """A scope as `kpibot kpi --json` prints it."""
+    return _scope(scope)
 
 
 def _row(row: Row) -> dict[str, Any]:
