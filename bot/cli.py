@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot import messages
 from bot.answers import Suggestions
+from bot.cli_digest import digest_group
 from bot.composition import Components, build, with_database
 from bot.config import Settings, SettingsError
 from bot.importing.cells import DateWindow
@@ -299,6 +300,24 @@ def run_command(ctx: click.Context) -> None:
         _fail(ctx, "bad_setting", str(exc))
 
 
+@main.command("scheduler")
+@click.pass_context
+def scheduler_command(ctx: click.Context) -> None:
+    """Post digests on their schedules (the Procfile's worker); stops cleanly on SIGTERM.
+
+    Any number may run against one database: the delivery ledger posts each digest once.
+    """
+    from bot.slack.app import SlackSetupError
+    from bot.slack.runtimes import configure_logging, run_scheduler
+
+    settings = _settings(ctx)
+    configure_logging(settings)
+    try:
+        run_scheduler(settings)
+    except SlackSetupError as exc:
+        _fail(ctx, "bad_setting", str(exc))
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=3000, show_default=True, type=int, help="Port to listen on.")
@@ -360,6 +379,8 @@ def db_current(ctx: click.Context) -> None:
     finally:
         engine.dispose()
 
+
+main.add_command(digest_group)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -131,6 +131,18 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("channel <type> [period]", "campaigns of one channel type", "channel social mtd"),
     ("platform <name> [period]", "campaigns of one platform", "platform google_ads 7d"),
     ("all [period]", "totals over all campaigns, per currency", "all yesterday"),
+    (
+        "digest add [daily | weekdays | mon,wed,fri] [at HH:MM] [tz Area/City] [scope]",
+        "a morning digest in this channel (scope: all, channel, platform or campaigns)",
+        "digest add weekdays at 08:00 channel social",
+    ),
+    ("digest list", "this channel's digests: schedule, next run, last delivery", "digest list"),
+    ("digest preview [id] | send <id>", "see a digest now, or post it now", "digest preview 3"),
+    (
+        "digest pause | resume | remove <id>",
+        "change a digest (its creator or an admin)",
+        "digest pause 3",
+    ),
     ("help", "this help", "help"),
 )
 

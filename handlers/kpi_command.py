@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.slack.replies import EPHEMERAL, SlackDeps, as_response, reply_for
+from handlers.digest import digest_reply, is_digest_command
 
 
 def register(app: App, deps: SlackDeps) -> None:
@@ -16,7 +17,10 @@ def register(app: App, deps: SlackDeps) -> None:
     def kpi_command(ack: Ack, command: dict[str, Any]) -> None:
         text = str(command.get("text") or "")
         budget = 0.0 if deps.load.busy() else deps.ack_budget
-        pending = deps.load.submit(deps.executor, lambda: reply_for(deps.kpis, text))
+        if is_digest_command(text):
+            pending = deps.load.submit(deps.executor, lambda: digest_reply(deps, command))
+        else:
+            pending = deps.load.submit(deps.executor, lambda: reply_for(deps.kpis, text))
         try:
             message = pending.result(timeout=budget)
         except FutureTimeout:

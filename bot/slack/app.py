@@ -60,6 +60,8 @@ def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> 
         responder=Responder(),
         executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kpibot-answer"),
         ack_budget=float(settings.ack_budget_seconds),
+        digests=components.digests,
+        slack=components.slack,
     )
     errors.register(app, deps)
     kpi_command.register(app, deps)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bot.digests.guards import Workspace
+from bot.digests.service import DigestService
 from bot.query import QueryError
 from bot.render.blocks import answer_message, error_message
 from bot.service import KpiService
@@ -60,6 +62,9 @@ class SlackDeps:
     executor: ThreadPoolExecutor
     ack_budget: float = ACK_BUDGET_SECONDS
     load: AnswerLoad = field(default_factory=lambda: AnswerLoad(ANSWER_CAPACITY))
+    digests: DigestService | None = None
+    slack: Workspace | None = None
+    """Asked before a digest is stored or changed (bot.slack.poster.SlackPoster)."""
 
     def after_ack(self, body: dict[str, Any], work: Callable[[], None]) -> None:
         """Run work on the pool after the acknowledgement; see `reporting`."""
