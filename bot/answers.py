@@ -52,6 +52,7 @@ class BasisReason(Enum):
     """Why a change is computed over fewer days than the periods have, or not at all."""
 
     SAME_DAYS = "same_days"  # over the days both sides have data for
+    NO_DATA = "no_data"  # this period has no data
     NO_COMPARISON_DATA = "no_comparison_data"  # the comparison period has no data
     NO_COMMON_DAYS = "no_common_days"  # both have data, but never on the same days
 
@@ -67,8 +68,11 @@ class ChangeBasis:
     reason: BasisReason
     current: Period | None = None
     previous: Period | None = None
+    days: int = 0
+    """How many days are compared (they may have gaps between `current`'s first and last)."""
     current_kpis: dict[str, KpiValue] = field(default_factory=dict)
     previous_kpis: dict[str, KpiValue] = field(default_factory=dict)
+    change: dict[str, Decimal | None] = field(default_factory=dict)
 
     @property
     def withheld(self) -> bool:

@@ -60,9 +60,13 @@ def no_group(kind: str, value: str) -> str:
 
 
 def left_out_without(count: int, kpi_label: str) -> str:
-    """Campaigns a ranking leaves out because their KPI is undefined (a zero denominator)."""
-    verb = "is" if count == 1 else "are"
-    return f"{plural(count, 'campaign')} without a {kpi_label} {verb} left out."
+    """Campaigns a ranking leaves out because their KPI is undefined (a zero or unmeasured
+    denominator, or an unmeasured input)."""
+    verb = "has" if count == 1 else "have"
+    return (
+        f"{plural(count, 'campaign')} with data in this period {verb} no {kpi_label} "
+        "(not measured, or nothing to divide by): left out."
+    )
 
 
 def columns_left_out(headings: str) -> str:

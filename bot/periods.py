@@ -132,7 +132,7 @@ class Period:
         """The same days one month earlier; a day the shorter month lacks becomes its last day
         (Mar 29-31 → Feb 28)."""
         try:
-            start, end = _months_later(self.start, -1), _months_later(self.end, -1)
+            start, end = months_later(self.start, -1), months_later(self.end, -1)
         except (OverflowError, ValueError) as exc:
             raise PeriodError(_OUTSIDE) from exc
         return Period(start, end, "same days last month")
@@ -303,7 +303,7 @@ def _year_earlier(d: date) -> date:
     return d.replace(year=d.year - 1)
 
 
-def _months_later(d: date, months: int) -> date:
+def months_later(d: date, months: int) -> date:
     """The same day `months` later (earlier if negative), or the month's last day if it has no
     such day."""
     year, month = divmod(d.year * 12 + d.month - 1 + months, 12)
@@ -329,7 +329,7 @@ def _unit_end(start: date, grain: Grain) -> date:
         return start + timedelta(days=6)
     if grain is Grain.DAY:
         return start
-    last_month = _months_later(start, {Grain.MONTH: 0, Grain.QUARTER: 2, Grain.YEAR: 11}[grain])
+    last_month = months_later(start, {Grain.MONTH: 0, Grain.QUARTER: 2, Grain.YEAR: 11}[grain])
     return last_month.replace(day=calendar.monthrange(last_month.year, last_month.month)[1])
 
 

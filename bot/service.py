@@ -27,6 +27,7 @@ from bot.answers import (
     Table,
 )
 from bot.campaign import CampaignInfo
+from bot.comparisons import common_days, comparable_change, sum_days
 from bot.kpi import (
     KPI_BY_KEY,
     KPIS,
@@ -35,7 +36,6 @@ from bot.kpi import (
     KpiValue,
     Totals,
     Unit,
-    compare,
     compute_kpis,
     sum_totals,
 )
@@ -66,6 +66,7 @@ from storage.metrics import (
     CampaignTotals,
     all_campaigns,
     campaigns_fingerprint,
+    daily_totals,
     last_days,
     latest_day,
     totals_by_campaign,
@@ -107,80 +108,6 @@ def comparison_period(period: Period, comparison: Compare) -> Period:
     if comparison is Compare.MONTH:
         return period.month_ago()
     return period.previous()
-
-
-def _aligner(period: Period, other: Period, comparison: Compare) -> _Align:
-    """Maps a day of the comparison period to the day of `period` it is compared with, and
-    back: the same calendar date a year later for `vs last year` (leap days included),
-    otherwise the same offset from the period's first day."""
-    if comparison is Compare.YEAR:
-        return _year_later, _year_earlier
-    shift = period.start - other.start
-    return (lambda d: d + shift), (lambda d: d - shift)
-
-
-_Align = tuple[Callable[[date], date], Callable[[date], date]]
-
-
-def _year_later(d: date) -> date:
-    return (
-        d.replace(year=d.year + 1, day=28)
-        if (d.month, d.day) == (2, 29)
-        else d.replace(year=d.year + 1)
-    )
-
-
-def _year_earlier(d: date) -> date:
-    return (
-        d.replace(year=d.year - 1, day=28)
-        if (d.month, d.day) == (2, 29)
-        else d.replace(year=d.year - 1)
-    )
-
-
-def _change_basis(
-    period: Period,
-    other: Period,
-    comparison: Compare,
-    now: CampaignTotals | None,
-    then: CampaignTotals | None,
-) -> ChangeBasis | None:
-    """None when both sides have data from their first day to their last; otherwise the days
-    both cover, or a withheld change and why.
-
-    A comparison year whose data starts in October, or a month to date whose today has no
-    data yet, would otherwise show a change that measures the import, not the campaign.
-    """
-    if now is None or now.first_day is None or now.last_day is None:
-        return None  # nothing now: every KPI is undefined, and so is every change
-    if then is None or then.first_day is None or then.last_day is None:
-        return ChangeBasis(BasisReason.NO_COMPARISON_DATA)
-    if (now.first_day, now.last_day, then.first_day, then.last_day) == (
-        period.start,
-        period.end,
-        other.start,
-        other.end,
-    ):
-        return None
-    forward, back = _aligner(period, other, comparison)
-    first = max(now.first_day, forward(then.first_day), period.start, forward(other.start))
-    last = min(now.last_day, forward(then.last_day), period.end, forward(other.end))
-    if first > last:
-        return ChangeBasis(BasisReason.NO_COMMON_DAYS)
-    current = Period(first, last, _label(first, last))
-    previous = Period(back(first), back(last), _label(back(first), back(last)))
-    if (current.start, current.end, previous.start, previous.end) == (
-        period.start,
-        period.end,
-        other.start,
-        other.end,
-    ):
-        return None
-    return ChangeBasis(BasisReason.SAME_DAYS, current, previous)
-
-
-def _label(start: date, end: date) -> str:
-    return start.isoformat() if start == end else f"{start}..{end}"
 
 
 def _kpis_or_undefined(totals: Totals, economics: Economics) -> dict[str, KpiValue]:
@@ -288,17 +215,19 @@ class KpiService:
         now = totals_by_campaign(session, period.start, period.end, ids).get(campaign.id)
         then = totals_by_campaign(session, other.start, other.end, ids).get(campaign.id)
         totals = now.totals if now else Totals()
-        kpis = _kpis_or_undefined(totals, self.economics)
         then_totals = then.totals if then else Totals()
-        then_kpis = _kpis_or_undefined(then_totals, self.economics)
-        basis = _change_basis(period, other, comparison, now, then)
-        if basis is None:
-            change = compare(kpis, then_kpis)
-        elif basis.current is None or basis.previous is None:
-            change = dict.fromkeys(kpis)
-        else:
-            basis = self._same_days(session, campaign.id, basis, basis.current, basis.previous)
-            change = compare(basis.current_kpis, basis.previous_kpis)
+        kpis, then_kpis, change = comparable_change(totals, then_totals, self.economics)
+        basis = None
+        if totals.is_empty:
+            basis = ChangeBasis(BasisReason.NO_DATA)
+        elif then_totals.is_empty:
+            basis = ChangeBasis(BasisReason.NO_COMPARISON_DATA)
+        elif totals.days < period.days or then_totals.days < other.days:
+            basis = self._same_days(session, campaign.id, period, other, comparison)
+        if basis is not None:
+            change = (
+                basis.change if basis.reason is BasisReason.SAME_DAYS else dict.fromkeys(change)
+            )
         last = now.last_day if now else None
         if last is None:
             newest = latest_day(session, ids)
@@ -331,18 +260,29 @@ class KpiService:
         self,
         session: Session,
         campaign_id: int,
-        basis: ChangeBasis,
-        current: Period,
-        previous: Period,
-    ) -> ChangeBasis:
-        """The basis with the KPIs of both sides over only the days they have in common."""
-        ids = [campaign_id]
-        now = totals_by_campaign(session, current.start, current.end, ids).get(campaign_id)
-        then = totals_by_campaign(session, previous.start, previous.end, ids).get(campaign_id)
-        return replace(
-            basis,
-            current_kpis=_kpis_or_undefined(now.totals if now else Totals(), self.economics),
-            previous_kpis=_kpis_or_undefined(then.totals if then else Totals(), self.economics),
+        period: Period,
+        other: Period,
+        comparison: Compare,
+    ) -> ChangeBasis | None:
+        """Both sides over only the days both have data for; None when those are all days."""
+        now_rows = daily_totals(session, campaign_id, period.start, period.end)
+        then_rows = daily_totals(session, campaign_id, other.start, other.end)
+        current, previous = common_days(period, other, comparison, now_rows, then_rows)
+        if not current:
+            return ChangeBasis(BasisReason.NO_COMMON_DAYS)
+        if len(current) == period.days and len(previous) == other.days:
+            return None
+        now_kpis, then_kpis, change = comparable_change(
+            sum_days(now_rows, current), sum_days(then_rows, previous), self.economics
+        )
+        return ChangeBasis(
+            BasisReason.SAME_DAYS,
+            Period(current[0], current[-1], f"{current[0]}..{current[-1]}"),
+            Period(previous[0], previous[-1], f"{previous[0]}..{previous[-1]}"),
+            len(current),
+            now_kpis,
+            then_kpis,
+            change,
         )
 
     def _list(self, session: Session, query: ListQuery, text: str) -> Table:

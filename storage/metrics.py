@@ -143,3 +143,27 @@ def daily_money(
         ).where(DailyMetrics.day >= start, DailyMetrics.day <= end)
     )
     return {(row[0], row[1]): (int(row[2]), _int(row[3])) for row in rows}
+
+
+def daily_totals(session: Session, campaign_id: int, start: date, end: date) -> dict[date, Totals]:
+    """One campaign's measures per day over [start, end] (for comparing the same days)."""
+    rows = session.execute(
+        select(DailyMetrics.day, *_SUMMED).where(
+            DailyMetrics.campaign_id == campaign_id,
+            DailyMetrics.day >= start,
+            DailyMetrics.day <= end,
+        )
+    )
+    return {
+        row[0]: Totals(
+            _int(row[1]),
+            _int(row[2]),
+            _int(row[3]),
+            _int(row[4]),
+            _int(row[5]),
+            int(row[6]),
+            _int(row[7]),
+            1,
+        )
+        for row in rows
+    }

@@ -138,7 +138,7 @@ def table_message(table: Table, *, page: int = 0, locale: str = "en") -> dict[st
     first = page * PAGE_SIZE
     for index in range(first, min(first + PAGE_SIZE, len(rows))):
         blocks.append(_section(_row_text(table, rows[index], numbers[index], locale)))
-    if not rows:
+    if not rows and not table.note.strip():
         where = f"{escaped(period.label, 200)} ({_dates(period)})" if period else None
         blocks.append(_section(messages.nothing_in(where, "/kpi list")))
 

@@ -76,6 +76,8 @@ def basis_note(comparison: Comparison) -> str | None:
     basis = comparison.basis
     if basis is None:
         return None
+    if basis.reason is BasisReason.NO_DATA:
+        return "No change shown: this period has no data."
     if basis.reason is BasisReason.NO_COMPARISON_DATA:
         return f"No change shown: {comparison.label} ({_dates(comparison.period)}) has no data."
     if basis.current is None or basis.previous is None:
@@ -84,9 +86,12 @@ def basis_note(comparison: Comparison) -> str | None:
             f"{_span(comparison.data_from, comparison.data_through)}, "
             "never on the same days as this period."
         )
+    gaps = ""
+    if basis.days < basis.current.days:
+        gaps = f" ({plural(basis.days, 'day')} with data on both sides)"
     return (
         f"Change compares only the days both periods have data for: "
-        f"{_dates(basis.current)} with {_dates(basis.previous)}."
+        f"{_dates(basis.current)} with {_dates(basis.previous)}{gaps}."
     )
 
 

@@ -79,6 +79,7 @@ def _basis(comparison: Comparison) -> dict[str, Any] | None:
         "note": basis_note(comparison),
         "current": _period(basis.current),
         "previous": _period(basis.previous),
+        "days": basis.days,
         "current_kpis": _kpis(basis.current_kpis) if basis.current else None,
         "previous_kpis": _kpis(basis.previous_kpis) if basis.previous else None,
     }

@@ -42,11 +42,18 @@ def render_answer(answer: Answer) -> RenderableType:
 
 def _card(card: CampaignCard) -> RenderableType:
     comparison = card.comparison
+    basis = comparison.basis if comparison is not None else None
+    same_days = basis is not None and basis.previous is not None
     table = RichTable(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("KPI")
     table.add_column("Value", justify="right")
     if comparison is not None:
-        table.add_column(comparison.label.capitalize(), justify="right")
+        if same_days:
+            # The change is over the days both sides have: show both sides of it, as Slack does.
+            table.add_column("Same days", justify="right")
+            table.add_column("Same days, " + comparison.label, justify="right")
+        else:
+            table.add_column(comparison.label.capitalize(), justify="right")
         table.add_column("Change", justify="right")
     for key in card_kpi_keys(card):
         value = format_kpi(key, card.kpis[key], card.currency)
@@ -56,16 +63,13 @@ def _card(card: CampaignCard) -> RenderableType:
         change = comparison.change.get(key)
         good = is_improvement(key, change)
         style = "green" if good else "red" if good is False else ""
-        basis = comparison.basis
-        before = comparison.kpis[key]
-        if basis is not None and basis.previous is not None:
-            before = basis.previous_kpis.get(key)  # what the change is measured against
-        table.add_row(
-            KPI_BY_KEY[key].label,
-            Text(value),
-            Text(format_kpi(key, before, card.currency)),
-            Text(format_change(change), style=style),
-        )
+        cells: list[RenderableType] = [KPI_BY_KEY[key].label, Text(value)]
+        if basis is not None and same_days:
+            cells.append(Text(format_kpi(key, basis.current_kpis.get(key), card.currency)))
+            cells.append(Text(format_kpi(key, basis.previous_kpis.get(key), card.currency)))
+        else:
+            cells.append(Text(format_kpi(key, comparison.kpis[key], card.currency)))
+        table.add_row(*cells, Text(format_change(change), style=style))
     scope = card.scope
     title = f"{scope.name} · {card.period.label} ({card.period.start} – {card.period.end})"
     lines = [f"{freshness(card)} · {card.currency} · {scope.platform} · {scope.channel}"]
@@ -110,7 +114,10 @@ def _table(answer: Table) -> RenderableType:
         ]
     table = _FittedTable(Text(answer.title + when), names, columns, keep=answer.rank_kpi)
     if not rows:
-        empty = messages.nothing_in(when.removeprefix(" · ") or None, "kpibot kpi list")
+        # A ranking whose campaigns all lack the KPI says so in its note instead.
+        empty = answer.note or messages.nothing_in(
+            when.removeprefix(" · ") or None, "kpibot kpi list"
+        )
         return Group(table, Text(empty, style="dim"))
     if answer.note:
         return Group(table, Text(answer.note, style="dim"))

@@ -219,3 +219,64 @@ def test_cards_with_coverage_are_valid_messages(
     _import(engine, tmp_path, "date,campaign,spend,revenue", rows)
     card = _card(_service(sessions, datetime(2025, 8, 15, tzinfo=UTC)), text)
     assert_valid_message(card_message(card))
+
+
+def test_gaps_inside_the_comparison_period_compare_only_the_days_both_have(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # November every day at 100; October only on the 1st and the 31st, at 100 too.
+    rows = _daily("Gappy", _days(date(2025, 11, 1), date(2025, 11, 30)))
+    rows += _daily("Gappy", [date(2025, 10, 1), date(2025, 10, 31)])
+    _import(engine, tmp_path, "date,campaign,spend,revenue", rows)
+    card = _card(_service(sessions, datetime(2025, 12, 5, tzinfo=UTC)), "gappy november")
+    comparison = card.comparison
+    assert comparison is not None and comparison.basis is not None
+    basis = comparison.basis
+    assert basis.reason is BasisReason.SAME_DAYS
+    assert basis.days == 1  # Nov 1 ↔ Oct 1; Oct 31 has no 31 November to pair with
+    assert comparison.change["spend"] == 0  # not +1,400 %
+    assert "2025-11-01 with 2025-10-01" in answer_json(card)["change_basis"]["note"]
+
+
+def test_a_partly_measured_sum_has_no_change(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    rows = [f"{d},Brand,100.00,500.00" for d in _days(date(2025, 11, 1), date(2025, 11, 3))]
+    rows.append("2025-11-04,Brand,100.00,")  # revenue not reported on the 4th
+    _import(engine, tmp_path, "date,campaign,spend,revenue", rows)
+    card = _card(
+        _service(sessions, datetime(2025, 12, 5, tzinfo=UTC)), "brand 2025-11-03..2025-11-04"
+    )
+    assert card.comparison is not None
+    assert card.comparison.change["spend"] == 0
+    assert card.comparison.change["revenue"] is None  # 500 of 1 day against 1,000 of 2
+    assert card.comparison.change["roas"] is None
+
+
+def test_a_period_without_data_says_why_there_is_no_change(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _import(engine, tmp_path, "date,campaign,spend,revenue", _daily("Brand", [date(2025, 8, 1)]))
+    card = _card(_service(sessions, datetime(2025, 8, 15, tzinfo=UTC)), "brand today")
+    assert card.comparison is not None and card.comparison.basis is not None
+    assert card.comparison.basis.reason is BasisReason.NO_DATA
+    assert answer_json(card)["change_basis"]["note"] == "No change shown: this period has no data."
+
+
+def test_the_terminal_card_shows_both_sides_of_a_same_days_change(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from rich.console import Console
+
+    from bot.render.terminal import render_answer
+
+    days = _days(date(2025, 10, 1), date(2025, 11, 2))
+    _import(engine, tmp_path, "date,campaign,spend,revenue", _daily("Brand", days))
+    card = _card(_service(sessions, datetime(2025, 11, 3, 9, tzinfo=UTC)), "brand mtd")
+    console = Console(width=120, record=True)
+    console.print(render_answer(card))
+    text = console.export_text()
+    assert "Same days" in text
+    spend_line = next(line for line in text.splitlines() if "Spend" in line)
+    # Value (1–3 Nov: data on 2 days), same days this month and last: 200.00 each, ±0.0 %.
+    assert spend_line.count("200.00") == 3 and "±0.0%" in spend_line

@@ -99,7 +99,7 @@ def test_campaigns_without_the_kpi_are_counted_in_the_note(mixed: KpiService) ->
     # Spring EU has no conversions on 2025-08-11, so no CPA that day.
     table = _table(mixed, "top cpa 2025-08-11")
     assert "Spring EU" not in [name for _, name in _rows(table)]
-    assert "1 campaign without a CPA is left out." in table.note
+    assert "1 campaign with data in this period has no CPA" in table.note
 
 
 def test_no_campaign_with_the_kpi_has_a_title_without_a_number(service: KpiService) -> None:
