@@ -1,12 +1,16 @@
-"""The two ways kpibot meets Slack: Socket Mode (`kpibot run`) and HTTP (`kpibot serve`)."""
+"""The ways kpibot meets Slack: Socket Mode (`kpibot run`), HTTP (`kpibot serve`), and the
+digest scheduler (`kpibot scheduler`, also inside `kpibot run`; never in `serve`'s workers)."""
 
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 from typing import Any
 
 from bot.composition import Components, build
 from bot.config import Settings
+from bot.scheduling import DigestScheduler, run_until_signalled
 from bot.slack.app import SlackSetupError, create_app
 
 log = logging.getLogger("kpibot")
@@ -22,6 +26,8 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("slack_sdk").setLevel(logging.WARNING)
     logging.getLogger("slack_bolt").setLevel(logging.WARNING)
     logging.getLogger("kpibot.bolt").setLevel(logging.WARNING)
+    # APScheduler logs every job start and finish at INFO; kpibot.scheduler logs the outcome.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def run_socket_mode(settings: Settings) -> None:
@@ -36,8 +42,33 @@ def run_socket_mode(settings: Settings) -> None:
         )
     components = build(settings, auto_upgrade=False)
     app = create_app(components, http_mode=False)
-    log.info("kpibot connecting to Slack in Socket Mode")
-    SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]
+    # One process, so the digests run here too; the ledger keeps it safe beside a worker.
+    scheduler = DigestScheduler(components.digests)
+    # SIGTERM as SystemExit, so the scheduler below shuts down (a delivery finishes first).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    scheduler.start()
+    try:
+        log.info("kpibot connecting to Slack in Socket Mode")
+        SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]
+    finally:
+        scheduler.shutdown()
+        components.dispose()
+
+
+def run_scheduler(settings: Settings) -> None:
+    """Post digests on their schedules until SIGTERM/SIGINT (`kpibot scheduler`)."""
+    if not settings.slack_bot_token:
+        raise SlackSetupError(
+            "SLACK_BOT_TOKEN is not set: the scheduler posts digests with the bot token. "
+            "See README, 'Connect a Slack workspace'."
+        )
+    components = build(settings, auto_upgrade=False)
+    try:
+        log.info("kpibot scheduler starting")
+        run_until_signalled(DigestScheduler(components.digests))
+        log.info("kpibot scheduler stopped")
+    finally:
+        components.dispose()
 
 
 def serve_http(settings: Settings, host: str, port: int, workers: int) -> None:

@@ -23,6 +23,12 @@ Behaviour worth knowing:
   and answer ``invalid_arguments``. A message without text/blocks/attachments answers
   ``no_text``; top-level text over 40,000 characters answers ``msg_too_long``.
 * ``users.info`` only includes ``locale`` when asked with ``include_locale=true``, as Slack does.
+* Channels: every channel exists as a public channel the bot is in, unless ``set_channel`` says
+  otherwise (``exists=False``, ``is_archived=True``, ``is_private=True, is_member=False``, ...).
+  ``conversations.info`` reports it, and chat.postMessage/update and files.completeUploadExternal
+  into it answer ``channel_not_found``, ``is_archived`` or ``not_in_channel`` as Slack would
+  (a public channel the bot is not in still takes posts: ``chat:write.public``).
+  ``conversations.open`` gives each user a DM channel ``D…`` (``dm_channel(user)``).
 * ``Call.at`` is ``time.monotonic()`` when the request arrived (for measuring retry delays).
 * Responses use HTTP/1.0 (one request per connection), so ``down()`` never has to deal with
   kept-alive connections.
@@ -183,6 +189,7 @@ class FakeSlack:
         self._failures: dict[str, deque[_Failure]] = {}
         self._responders: dict[str, Responder] = {}
         self._users: dict[str, dict[str, Any]] = {}
+        self._channels: dict[str, dict[str, Any]] = {}
         self._uploads: dict[str, Upload] = {}
         self._views: dict[str, str] = {}
         self._ts = itertools.count(1)
@@ -362,6 +369,17 @@ class FakeSlack:
         with self._cond:
             self._users.setdefault(user_id, {}).update(fields)
 
+    def set_channel(self, channel_id: str, **fields: Any) -> None:
+        """Override fields of a channel (``conversations.info``), e.g. ``is_member=False``;
+        ``exists=False`` makes it unknown (``channel_not_found``)."""
+        with self._cond:
+            self._channels.setdefault(channel_id, {}).update(fields)
+
+    @staticmethod
+    def dm_channel(user_id: str) -> str:
+        """The DM channel id ``conversations.open`` gives for ``user_id``."""
+        return f"D{user_id.removeprefix('U')}"
+
     def reset(self) -> None:
         """Forget calls, pending failures, set_response/set_user overrides and uploads.
 
@@ -372,6 +390,7 @@ class FakeSlack:
             self._failures.clear()
             self._responders.clear()
             self._users.clear()
+            self._channels.clear()
             self._uploads.clear()
             self._views.clear()
 
@@ -508,6 +527,8 @@ class FakeSlack:
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
             "users.info": self._users_info,
+            "conversations.info": self._conversations_info,
+            "conversations.open": self._conversations_open,
         }
 
     def _next_ts(self) -> str:
@@ -540,10 +561,61 @@ class FakeSlack:
                 message[key] = params[key]
         return message
 
+    def _channel(self, channel_id: str) -> dict[str, Any] | None:
+        """The channel as conversations.info shows it; None when it does not exist."""
+        with self._cond:
+            overrides = dict(self._channels.get(channel_id, {}))
+        if not overrides.pop("exists", True):
+            return None
+        is_im = channel_id.startswith("D")
+        channel: dict[str, Any] = {
+            "id": channel_id,
+            "name": f"channel-{channel_id.lower()}",
+            "is_channel": not is_im,
+            "is_group": False,
+            "is_im": is_im,
+            "is_mpim": False,
+            "is_private": is_im,
+            "is_archived": False,
+            "is_member": True,
+        }
+        if is_im:
+            del channel["name"]
+        channel.update(overrides)
+        return channel
+
+    def _posting_problem(self, channel_id: str) -> _Answer | None:
+        channel = self._channel(channel_id)
+        if channel is None:
+            return _error("channel_not_found")
+        if channel["is_archived"]:
+            return _error("is_archived")
+        if channel["is_private"] and not channel["is_member"]:
+            return _error("not_in_channel")
+        return None
+
+    def _conversations_info(self, params: dict[str, Any]) -> _Answer:
+        channel = self._channel(str(params.get("channel") or ""))
+        if channel is None or not params.get("channel"):
+            return _error("channel_not_found")
+        return _ok({"channel": channel})
+
+    def _conversations_open(self, params: dict[str, Any]) -> _Answer:
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            return _error("users_list_not_supplied")
+        if len(users) > 1:
+            return _error("not_supported")  # group DMs: not something kpibot does
+        dm = self.dm_channel(users[0])
+        return _ok({"channel": {"id": dm, "is_im": True, "user": users[0]}})
+
     def _post_message(self, params: dict[str, Any]) -> _Answer:
         channel = params.get("channel")
         if not channel:
             return _error("channel_not_found")
+        refused = self._posting_problem(str(channel))
+        if refused is not None:
+            return refused
         problem = self._message_problem(params, need_content=True)
         if problem is not None:
             return problem
@@ -564,6 +636,9 @@ class FakeSlack:
             return _error("channel_not_found")
         if not ts:
             return _error("message_not_found")
+        refused = self._posting_problem(str(channel))
+        if refused is not None:
+            return refused
         problem = self._message_problem(params, need_content=False)
         if problem is not None:
             return problem
@@ -622,6 +697,10 @@ class FakeSlack:
         files = params.get("files")
         if not isinstance(files, list) or not files:
             return _error("invalid_arguments", ["files: missing"])
+        channel = params.get("channel_id")
+        refused = self._posting_problem(str(channel)) if channel else None
+        if refused is not None:
+            return refused
         done = []
         with self._cond:
             for item in files:

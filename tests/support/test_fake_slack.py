@@ -215,14 +215,50 @@ def test_files_upload_v2_round_trip(fake_slack: FakeSlack) -> None:
 def test_unknown_method_and_set_response(fake_slack: FakeSlack) -> None:
     client = client_for(fake_slack)
     with pytest.raises(SlackApiError) as info:
-        client.conversations_info(channel="C1")
+        client.pins_list(channel="C1")
     assert info.value.response["error"] == "unknown_method"
 
+    fake_slack.set_response(
+        "pins.list",
+        lambda params: {"ok": True, "items": [{"channel": params["channel"]}]},
+    )
+    assert client.pins_list(channel="C9")["items"] == [{"channel": "C9"}]
+
+
+def test_set_response_overrides_a_known_method(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
     fake_slack.set_response(
         "conversations.info",
         lambda params: {"ok": True, "channel": {"id": params["channel"], "name": "marketing"}},
     )
     assert client.conversations_info(channel="C9")["channel"] == {"id": "C9", "name": "marketing"}
+
+
+def test_channels_exist_and_take_posts_unless_set_otherwise(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
+    assert client.conversations_info(channel="C1")["channel"]["is_member"] is True
+    fake_slack.set_channel("C2", exists=False)
+    fake_slack.set_channel("C3", is_archived=True)
+    fake_slack.set_channel("G4", is_private=True, is_member=False)
+    fake_slack.set_channel("C5", is_member=False)
+    for channel, error in (
+        ("C2", "channel_not_found"),
+        ("C3", "is_archived"),
+        ("G4", "not_in_channel"),
+    ):
+        with pytest.raises(SlackApiError) as info:
+            client.chat_postMessage(channel=channel, text="hi")
+        assert info.value.response["error"] == error
+    assert client.chat_postMessage(channel="C5", text="public, not joined")["ok"]
+    with pytest.raises(SlackApiError):
+        client.conversations_info(channel="C2")
+
+
+def test_conversations_open_gives_a_dm_channel(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
+    opened = client.conversations_open(users="U42")
+    assert opened["channel"]["id"] == fake_slack.dm_channel("U42") == "D42"
+    assert client.chat_postMessage(channel="D42", text="hello")["channel"] == "D42"
 
 
 def test_response_url_accepts_json_and_records_it(fake_slack: FakeSlack) -> None:

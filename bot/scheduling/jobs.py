@@ -1,0 +1,112 @@
+"""Job bodies: a delivery pass over the ledger, and one structured log line per job run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from bot.digests.schedule import Schedule
+from bot.digests.service import RunReport
+
+log = logging.getLogger("kpibot.scheduler")
+
+Clock = Callable[[], datetime]
+
+
+class DueDigests(Protocol):
+    """What the scheduler needs of bot.digests.service.DigestService."""
+
+    def run_due(self, now: datetime) -> RunReport: ...
+
+    def schedules(self) -> list[tuple[int, Schedule]]: ...
+
+    def fingerprint(self) -> tuple[int, int, str]: ...
+
+
+def log_job(job: str, started: float, fields: dict[str, str | int], *, quiet: bool) -> None:
+    """One line per job run, like `slack_request`; idle runs only at DEBUG."""
+    line = {"job": job, **fields, "latency_ms": f"{(time.perf_counter() - started) * 1000:.1f}"}
+    log.log(logging.DEBUG if quiet else logging.INFO, "scheduled_job %s", json.dumps(line))
+
+
+def log_job_error(job: str, started: float, error: BaseException) -> None:
+    """A job body that raised: the line, then the traceback. The scheduler keeps running."""
+    line = {
+        "job": job,
+        "outcome": "error",
+        "error": type(error).__name__,
+        "latency_ms": f"{(time.perf_counter() - started) * 1000:.1f}",
+    }
+    log.error("scheduled_job %s", json.dumps(line), exc_info=error)
+
+
+def report_fields(report: RunReport) -> dict[str, str | int]:
+    return {
+        "outcome": "ok",
+        "due": report.due,
+        "sent": report.sent,
+        "skipped": report.skipped,
+        "waiting": report.waiting,
+        "failed": report.failed,
+        "retried": report.retried,
+        "busy": report.busy,
+    }
+
+
+class DeliveryPass:
+    """`run_due` for every trigger, one pass at a time in this process.
+
+    Twenty digests due at 08:00 fire twenty triggers; the first runs a pass that delivers them
+    all, the others only ask for one more pass after it (so a wake-up is never lost, and never
+    costs twenty builds). Other processes are kept out by the ledger, not by this.
+    """
+
+    def __init__(self, digests: DueDigests, clock: Clock) -> None:
+        self._digests = digests
+        self._clock = clock
+        self._state = threading.Lock()
+        self._running = False
+        self._again = False
+        self._stopping = False
+
+    def wake(self, job: str) -> None:
+        with self._state:
+            if self._stopping:
+                return
+            if self._running:
+                self._again = True
+                log_job(job, time.perf_counter(), {"outcome": "coalesced"}, quiet=True)
+                return
+            self._running = True
+        try:
+            while True:
+                self._run_once(job)
+                with self._state:
+                    if not self._again or self._stopping:
+                        return
+                    self._again = False
+        finally:
+            with self._state:
+                self._running = self._again = False
+
+    def stop(self) -> None:
+        """Finish the pass in progress, start no more (the ledger row of a post is written
+        right after it, so a pass stopped between deliveries leaves nothing half-done)."""
+        with self._state:
+            self._stopping = True
+
+    def _run_once(self, job: str) -> None:
+        started = time.perf_counter()
+        try:
+            report = self._digests.run_due(self._clock())
+        except Exception as exc:  # a bad pass must not stop the next one
+            log_job_error(job, started, exc)
+            return
+        fields = report_fields(report)
+        idle = not (report.sent or report.skipped or report.waiting or report.failed)
+        log_job(job, started, fields, quiet=idle and not report.retried)
