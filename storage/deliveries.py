@@ -98,7 +98,7 @@ def claim(
                     or_(
                         and_(Delivery.status == CLAIMED, Delivery.claimed_at < now - lease),
                         and_(Delivery.status == RETRY, Delivery.retry_at <= now),
-                        Delivery.status == WAITING,
+                        and_(Delivery.status == WAITING, Delivery.retry_at <= now),
                     ),
                 )
                 .values(
@@ -156,15 +156,42 @@ def record_skipped(
 
 
 def record_waiting(
-    engine: Engine, kind: str, subject_id: int, key: str, *, reason: str, now: datetime
-) -> bool:
-    """Note that an occurrence was due and is held back: it stays claimable (no grace
-    period applies to it), and `digest list` can say why it has not arrived yet."""
-    return _record(engine, kind, subject_id, key, WAITING, reason, now)
+    engine: Engine,
+    kind: str,
+    subject_id: int,
+    key: str,
+    *,
+    reason: str,
+    now: datetime,
+    until: datetime,
+) -> None:
+    """Note that an occurrence was due and is held back until `until`: then it is claimable
+    again (no grace period applies to it), and `digest list` can say why it has not arrived."""
+    if _record(engine, kind, subject_id, key, WAITING, reason, now, retry_at=until):
+        return
+    with engine.connect() as connection, begin_write(connection):
+        connection.execute(
+            update(Delivery)
+            .where(
+                Delivery.kind == kind,
+                Delivery.subject_id == subject_id,
+                Delivery.key == key,
+                Delivery.status == WAITING,
+            )
+            .values(retry_at=until, error=reason[:2000])
+        )
 
 
 def _record(
-    engine: Engine, kind: str, subject_id: int, key: str, status: str, reason: str, now: datetime
+    engine: Engine,
+    kind: str,
+    subject_id: int,
+    key: str,
+    status: str,
+    reason: str,
+    now: datetime,
+    *,
+    retry_at: datetime | None = None,
 ) -> bool:
     with engine.connect() as connection, begin_write(connection):
         result = connection.execute(
@@ -178,6 +205,7 @@ def _record(
                 claimed_at=now,
                 attempts=0,
                 error=reason[:2000],
+                retry_at=retry_at,
                 finished_at=now if status == SKIPPED else None,
             )
             .on_conflict_do_nothing(index_elements=["kind", "subject_id", "key"])

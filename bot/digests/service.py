@@ -47,6 +47,8 @@ KIND = "digest"
 FRESHNESS_DAYS = 7
 TREND_DAYS = 14
 LOOKBACK = timedelta(days=2)
+RECHECK = timedelta(minutes=15)
+"""How often a digest waiting for data looks again."""
 
 
 Trend = tuple[tuple[str, tuple[tuple[date, Decimal], ...]], ...]
@@ -318,6 +320,7 @@ class DigestService:
                     local_day.isoformat(),
                     reason="waiting for data: " + ", ".join(preview.incomplete),
                     now=moment,
+                    until=min(moment + RECHECK, instant + self.wait),
                 )
                 report.waiting += 1
                 continue
@@ -329,7 +332,7 @@ class DigestService:
         if record is None or record.key != key:
             return False
         if record.status == deliveries.WAITING:
-            return True
+            return record.retry_at is None or record.retry_at <= now
         if record.status == deliveries.RETRY and record.retry_at is not None:
             return record.retry_at <= now
         return record.status == deliveries.CLAIMED and record.claimed_at < now - self.lease

@@ -208,8 +208,13 @@ def test_missing_account_data_waits_then_posts_with_a_visible_note(
     poster = FakePoster()
     service = _service(data, sessions, poster)
     service.add(["daily"], channel="C1", user="U1")
-    report = service.run_due(AT_EIGHT + timedelta(minutes=15))
+    report = service.run_due(AT_EIGHT + timedelta(minutes=1))
     assert (report.sent, report.waiting) == (0, 1)
+    # It looks again every 15 minutes, not on every pass.
+    assert service.run_due(AT_EIGHT + timedelta(minutes=10)).waiting == 0
+    assert service.run_due(AT_EIGHT + timedelta(minutes=16)).waiting == 1
+    for minutes in range(20, 180, 5):  # still waiting until 3 hours after 08:00
+        assert service.run_due(AT_EIGHT + timedelta(minutes=minutes)).sent == 0
     report = service.run_due(AT_EIGHT + timedelta(hours=3, minutes=1))  # the wait is over
     assert report.sent == 1
     ((_, message),) = poster.posts
