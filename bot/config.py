@@ -82,7 +82,8 @@ class Settings:
         timezone = env.get("KPIBOT_TIMEZONE", "UTC").strip() or "UTC"
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        # A name that is a folder of the tz database (`Europe`) raises IsADirectoryError.
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
             raise SettingsError(
                 f"KPIBOT_TIMEZONE={timezone!r} is not a time zone; use an IANA name "
                 "such as Europe/Copenhagen"

@@ -50,6 +50,14 @@ class Duplicate:
 
 
 @dataclass(frozen=True, slots=True)
+class Duplicates:
+    """The first repeated campaign-days, one each, and the count of repeated rows in all."""
+
+    found: list[Duplicate]
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
 class Oversized:
     """A campaign-day whose rolled-up rows exceed MAX_DAY_VALUE in one or more measures."""
 
@@ -128,17 +136,31 @@ class MetricsLoad:
                 f"INSERT INTO kpibot_staging VALUES ({marks})", list(rows)
             )
 
-    def duplicates(self, limit: int) -> list[Duplicate]:
-        """Rows naming the same campaign, day and grain more than once."""
+    def duplicates(self, limit: int) -> Duplicates:
+        """Rows naming the same campaign, day and grain as an earlier row: the first `limit`
+        repeated campaign-days (by first line) and how many repeated rows in all.
+
+        Set-based, so a million-row file costs a sort or two, never a row per row.
+        """
+        # The repeat reported is the earliest after the first, looked up for the first `limit`
+        # groups only. CROSS JOIN keeps SQLite's loops in this order: one scan of the staged
+        # rows probing the few groups, not a scan per group.
         result = self._connection.exec_driver_sql(
-            "SELECT s.ref, s.day, MIN(s.line) OVER (PARTITION BY s.ref, s.day, s.grain), s.line "
-            "FROM kpibot_staging s JOIN ("
-            "  SELECT ref, day, grain FROM kpibot_staging GROUP BY ref, day, grain "
-            "  HAVING COUNT(*) > 1) d ON d.ref = s.ref AND d.day = s.day AND d.grain = s.grain "
-            "ORDER BY s.line"
+            "WITH d AS (SELECT ref, day, grain, MIN(line) AS first FROM kpibot_staging "
+            "  GROUP BY ref, day, grain HAVING COUNT(*) > 1 "
+            f"  ORDER BY MIN(line) LIMIT {int(limit)}) "
+            "SELECT d.ref, d.day, d.first, MIN(s.line) FROM kpibot_staging s CROSS JOIN d "
+            "WHERE s.ref = d.ref AND s.day = d.day AND s.grain = d.grain AND s.line > d.first "
+            "GROUP BY d.ref, d.day, d.grain, d.first ORDER BY d.first"
         )
-        found = [Duplicate(r[0], str(r[1]), r[2], r[3]) for r in result if r[2] != r[3]]
-        return found[:limit]
+        found = [Duplicate(r[0], str(r[1]), r[2], r[3]) for r in result]
+        if not found:
+            return Duplicates([], 0)
+        rows = self._connection.exec_driver_sql(
+            "SELECT SUM(n) - COUNT(*) FROM (SELECT COUNT(*) AS n FROM kpibot_staging "
+            "GROUP BY ref, day, grain HAVING COUNT(*) > 1) d"
+        ).scalar_one()
+        return Duplicates(found, int(rows))
 
     def oversized(self, limit: int) -> list[Oversized]:
         """Campaign-days whose staged rows add up to more than MAX_DAY_VALUE (first `limit`)."""

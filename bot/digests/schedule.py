@@ -100,7 +100,7 @@ def zone(name: str) -> ZoneInfo:
         if not name or name.startswith(("/", ".")) or ".." in name:
             raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ScheduleError(
             f"`{name}` is not a time zone. Use an IANA name such as `Europe/Copenhagen`, "
             "`America/New_York` or `Asia/Kolkata`."

@@ -50,14 +50,30 @@ FORMATS = (FIVETRAN, NATIVE)
 COUNT_COLUMNS = ("impressions", "clicks", "leads", "conversions", "new_customers")
 
 
+DECIMAL_COMMA_HINT = (
+    "this looks like a `;`-separated file with decimal commas — try --decimal-comma"
+)
+
+
 class HeaderError(ValueError):
     """A header that matches no import format or lacks a required column."""
+
+
+class SemicolonHeader(HeaderError):
+    """A `;`-separated header read as `,`-separated; its data rows tell which hint is true
+    (see bot.importing.separators)."""
+
+    def __init__(self, fmt: ImportFormat, names: list[str]) -> None:
+        super().__init__(DECIMAL_COMMA_HINT)
+        self.fmt = fmt
+        self.names = names
 
 
 def detect_format(header: list[str], *, decimal_comma: bool = False) -> ImportFormat:
     """Pick the format whose date and campaign columns the header has.
 
-    A header read with the other mode's separator fails with a message naming the switch.
+    A header read with the other mode's separator fails with a message naming the switch
+    (SemicolonHeader for a `;`-separated one).
     """
     try:
         return _detect(header)
@@ -65,7 +81,7 @@ def detect_format(header: list[str], *, decimal_comma: bool = False) -> ImportFo
         other = ";" if not decimal_comma else ","
         names = [name.strip() for name in other.join(header).split(other)]
         try:
-            _detect(names)
+            fmt = _detect(names)
         except HeaderError:
             raise original from None
         if decimal_comma:
@@ -73,9 +89,7 @@ def detect_format(header: list[str], *, decimal_comma: bool = False) -> ImportFo
                 "this looks like a `,`-separated file with `.` decimals; import it without "
                 "--decimal-comma (or with --no-decimal-comma when KPIBOT_IMPORT_LOCALE=da)"
             ) from None
-        raise HeaderError(
-            "this looks like a `;`-separated file with decimal commas — try --decimal-comma"
-        ) from None
+        raise SemicolonHeader(fmt, names) from None
 
 
 def _detect(header: list[str]) -> ImportFormat:

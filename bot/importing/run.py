@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -13,8 +14,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from bot.importing.cells import DateWindow
 from bot.importing.findings import MAX_PROBLEMS, Findings, Problem
-from bot.importing.formats import HeaderError, ImportFormat, detect_format
+from bot.importing.formats import HeaderError, ImportFormat, SemicolonHeader, detect_format
 from bot.importing.rows import RowReader, StagedRow
+from bot.importing.separators import SAMPLE_ROWS, semicolon_hint
 from bot.importing.source import CsvSource, SourceError, open_source
 from bot.importing.summary import ImportFailed, ImportSummary
 from bot.importing.whole_file import (
@@ -213,6 +215,10 @@ def _stage(
         header = [cell.strip().lower() for cell in first[1]]
         try:
             fmt = detect_format(header, decimal_comma=options.decimal_comma)
+        except SemicolonHeader as exc:
+            sample = (cells for _, cells in islice(rows_iter, SAMPLE_ROWS))
+            hint = semicolon_hint(exc.fmt, exc.names, sample)
+            raise _fail(source, [Problem(first[0], "", hint)]) from exc
         except HeaderError as exc:
             raise _fail(source, [Problem(first[0], "", str(exc))]) from exc
         reader = RowReader(
@@ -242,9 +248,12 @@ def _stage(
             raise _fail(source, reader.problems, warnings, staged)
         if rows == 0:
             raise _fail(source, [Problem(first[0], "", "has a header but no data rows")])
-        problems = duplicate_problems(load, reader) or oversized_problems(load, reader, fmt)
-        if problems:
-            raise _fail(source, problems, warnings, staged)
+        duplicates = duplicate_problems(load, reader)
+        if duplicates.count:
+            raise _fail(source, duplicates, warnings, staged)
+        oversized = oversized_problems(load, reader, fmt)
+        if oversized:
+            raise _fail(source, oversized, warnings, staged)
     if progress is not None:
         progress(csv_source.size, csv_source.size)
     return staged
@@ -311,7 +320,9 @@ def _write_once(
     try:
         resolution = staged.load.resolve_campaigns(_records(staged.reader))
         if resolution.conflicts:
-            problems = conflict_problems(staged.reader, resolution.conflicts)
+            problems = conflict_problems(
+                staged.reader, resolution.conflicts, currency_chosen=options.currency_chosen
+            )
             raise _fail(source, problems, None, staged)
         merged = staged.load.merge(len(resolution.new_refs))
     except BaseException:

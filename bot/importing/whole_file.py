@@ -15,16 +15,19 @@ from storage.models import MAX_DAY_VALUE
 _CHOOSE_CURRENCY = "(choose with --currency or KPIBOT_DEFAULT_CURRENCY)"
 
 
-def duplicate_problems(load: MetricsLoad, reader: RowReader) -> list[Problem]:
-    return [
+def duplicate_problems(load: MetricsLoad, reader: RowReader) -> Findings:
+    """Campaign-days the file names more than once: the first MAX_PROBLEMS, all counted."""
+    duplicates = load.duplicates(MAX_PROBLEMS)
+    kept = [
         Problem(
             d.line,
             "",
             f"campaign {reader.campaigns[d.ref].name!r} on {d.day} "
             f"appears again (first on line {d.first_line}); keep one row per campaign and day",
         )
-        for d in load.duplicates(MAX_PROBLEMS)
+        for d in duplicates.found
     ]
+    return Findings(kept, duplicates.rows)
 
 
 def oversized_problems(load: MetricsLoad, reader: RowReader, fmt: ImportFormat) -> list[Problem]:
@@ -52,22 +55,31 @@ def _too_much(found: Oversized, name: str, measure: str) -> str:
     )
 
 
-def conflict_problems(reader: RowReader, conflicts: Sequence[CurrencyConflict]) -> list[Problem]:
-    """Campaigns the database holds in another currency than the file (or the default) says."""
+def conflict_problems(
+    reader: RowReader, conflicts: Sequence[CurrencyConflict], *, currency_chosen: bool
+) -> list[Problem]:
+    """Campaigns the database holds in another currency than the file (or the default) says.
+
+    Args:
+        currency_chosen: a campaign without a currency in the file got --currency's, not
+            KPIBOT_DEFAULT_CURRENCY's.
+    """
     problems = []
     for conflict in conflicts:
         seen = reader.campaigns[conflict.ref]
-        advice = (
-            "one campaign has one currency"
-            if seen.currency_given
-            else f"import it with --currency {conflict.stored}"
-        )
+        if seen.currency_given:
+            said = f"the file says {seen.currency}; one campaign has one currency"
+        else:
+            chooser = "--currency" if currency_chosen else "KPIBOT_DEFAULT_CURRENCY"
+            said = (
+                f"but the file gives it no currency and {chooser} said {seen.currency}; "
+                f"import it with --currency {conflict.stored}"
+            )
         problems.append(
             Problem(
                 seen.currency_line or seen.first_line,
                 "currency",
-                f"campaign {seen.name!r} is stored in {conflict.stored}, the file says "
-                f"{seen.currency}; {advice}",
+                f"campaign {seen.name!r} is stored in {conflict.stored}, {said}",
             )
         )
     return sorted(problems, key=lambda p: p.line)

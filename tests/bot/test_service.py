@@ -342,9 +342,9 @@ def test_top_follows_the_direction_of_good(service: KpiService) -> None:
 def test_ranking_leaves_out_undefined_values(service: KpiService) -> None:
     table = _table(service, f"top cpl {SAMPLE_PERIOD}")
     assert table.rows == ()
-    assert (
-        table.note
-        == "3 campaigns with data in this period have no CPL (not measured, or nothing to divide by): left out."
+    assert table.note == (
+        "3 campaigns with data in this period have no CPL "
+        "(not measured, or nothing to divide by): left out."
     )
     partial = _table(service, "top spend 2025-08-12")
     assert _names(partial) == ["Summer Sale", "Back to School"]  # no Awareness Push that day

@@ -11,13 +11,15 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import bot.importing.run
 import storage.write_lock
 from bot.demo_data import demo_campaigns, write_csv
 from bot.importing.run import ImportFailed, import_file
@@ -83,37 +85,64 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _hold_write_lock(database: str, seconds: float) -> threading.Thread:
-    """Another writer: holds SQLite's write lock for `seconds`, from a thread."""
-    taken = threading.Event()
+class _OtherWriter:
+    """Another writer on the SQLite file, driven by the test, not by a clock: it takes the
+    write lock the moment the import is ready to write, and gives it back when told."""
 
-    def hold() -> None:
-        other = sqlite3.connect(database, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        other.execute(
+    def __init__(self, database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._connection = sqlite3.connect(database, isolation_level=None)
+        self.held = False
+        real = bot.importing.run.begin_write
+
+        def begin_write_after_the_other(connection: Connection, *args: Any, **kwargs: Any) -> Any:
+            self._take()
+            return real(connection, *args, **kwargs)
+
+        monkeypatch.setattr(bot.importing.run, "begin_write", begin_write_after_the_other)
+
+    def _take(self) -> None:
+        self._connection.execute("BEGIN IMMEDIATE")
+        self._connection.execute(
             "INSERT INTO campaigns (platform, account, external_id, name, channel, "
             "currency) VALUES ('csv', '', 'other', 'Other', 'other', 'DKK')"
         )
-        taken.set()
-        time.sleep(seconds)
-        other.execute("COMMIT")
-        other.close()
+        self.held = True
 
-    thread = threading.Thread(target=hold)
-    thread.start()
-    taken.wait(5)
-    return thread
+    def release(self) -> None:
+        if self.held:
+            self._connection.execute("COMMIT")
+            self.held = False
+
+    def close(self) -> None:
+        self.release()
+        self._connection.close()
+
+
+@pytest.fixture
+def other_writer(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[_OtherWriter]:
+    writer = _OtherWriter(tmp_path / "kpibot.db", monkeypatch)
+    yield writer
+    writer.close()
 
 
 def test_an_import_waits_for_the_sqlite_write_lock_and_says_so(
-    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_engine: Engine,
+    other_writer: _OtherWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(storage.write_lock, "LOCK_NOTICE_SECONDS", 0.1)
     first, _, _ = _files(tmp_path)
     said: list[str] = []
-    holder = _hold_write_lock(str(tmp_path / "kpibot.db"), 1.0)
-    summary = import_file(sqlite_engine, first, default_currency="USD", notify=said.append)
-    holder.join()
+
+    def notify(message: str) -> None:
+        said.append(message)
+        # The other writer finishes only once the import has said it is waiting.
+        other_writer.release()
+
+    summary = import_file(sqlite_engine, first, default_currency="USD", notify=notify)
     assert said == [f"{first}: waiting for another import to finish…"]
     assert summary.new_campaigns == 21
     with sqlite_engine.connect() as connection:
@@ -122,21 +151,34 @@ def test_an_import_waits_for_the_sqlite_write_lock_and_says_so(
 
 
 def test_an_import_that_cannot_get_the_lock_fails_cleanly_and_is_logged(
-    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_engine: Engine,
+    other_writer: _OtherWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(storage.write_lock, "LOCK_NOTICE_SECONDS", 0.05)
     monkeypatch.setattr(storage.write_lock, "LOCK_PATIENCE_SECONDS", 0.5)
     first, _, _ = _files(tmp_path)
-    # Longer than the import waits, shorter than that and the wait to log the failed run.
-    holder = _hold_write_lock(str(tmp_path / "kpibot.db"), 0.75)
+    real_record = bot.importing.run.record_import_run
+
+    def record_once_the_other_is_done(*args: Any, **kwargs: Any) -> None:
+        # The other writer holds the lock until the import has given up, however slow the
+        # machine; then the failed run can be logged.
+        other_writer.release()
+        real_record(*args, **kwargs)
+
+    monkeypatch.setattr(bot.importing.run, "record_import_run", record_once_the_other_is_done)
+    started = time.monotonic()
     with pytest.raises(ImportFailed) as info:
         import_file(sqlite_engine, first, default_currency="USD")
-    holder.join()
     (problem,) = info.value.problems
     assert problem.startswith(f"{first}: not written, the database stayed busy (another writer")
+    assert time.monotonic() - started >= 0.5, "it gives up only after LOCK_PATIENCE_SECONDS"
     with sqlite_engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(DailyMetrics)) == 0
         assert connection.execute(select(ImportRun.result)).scalars().all() == ["failed"]
+        # The other writer's row, committed after the import gave up.
+        assert connection.scalar(select(func.count()).select_from(Campaign)) == 1
 
 
 # --- PostgreSQL: the campaign another import is creating ----------------------------------------
@@ -189,7 +231,8 @@ def test_a_campaign_created_meanwhile_by_another_import_is_taken_not_duplicated(
         else:
             assert isinstance(result, ImportFailed)
             assert result.problems == [
-                f"{path}:2: currency: campaign 'Shared' is stored in EUR, the file says USD; "
+                f"{path}:2: currency: campaign 'Shared' is stored in EUR, but the file "
+                "gives it no currency and KPIBOT_DEFAULT_CURRENCY said USD; "
                 "import it with --currency EUR"
             ]
             assert [tuple(c) for c in campaigns] == [("Shared", "EUR")]

@@ -89,6 +89,44 @@ def test_without_decimal_comma_the_error_says_to_use_it(engine: Engine) -> None:
     ]
 
 
+def test_a_semicolon_file_with_dot_decimals_is_not_sent_to_decimal_comma(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "dots.csv"
+    path.write_text("date;campaign;spend\n2025-08-10;A;12.50\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as info:
+        import_file(engine, path, default_currency="DKK")
+    assert info.value.problems == [
+        f"{path}:1: this looks like a `;`-separated file with `.` in its amounts (e.g. '12.50'); "
+        "kpibot reads `;`-separated files only with decimal commas (--decimal-comma, where `.` "
+        "separates thousands): save it as `,`-separated CSV, or with decimal commas"
+    ]
+    # What the other hint would have led to.
+    with pytest.raises(ImportFailed) as refused:
+        import_file(engine, path, default_currency="DKK", decimal_comma=True)
+    assert "not an amount in decimal-comma form" in refused.value.problems[0]
+
+
+def test_a_semicolon_file_with_whole_amounts_is_sent_to_decimal_comma_which_reads_it(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = tmp_path / "whole.csv"
+    path.write_text(
+        "date;campaign;spend;revenue\n2025-08-10;A;12;40\n2025-08-11;A;7;\n", encoding="utf-8"
+    )
+    with pytest.raises(ImportFailed) as info:
+        import_file(engine, path, default_currency="DKK")
+    assert info.value.problems == [
+        f"{path}:1: this looks like a `;`-separated file — try --decimal-comma (its amounts "
+        "are whole numbers, which that mode reads as they are)"
+    ]
+    import_file(engine, path, default_currency="DKK", decimal_comma=True)
+    assert [(r[6].isoformat(), r[12], r[13]) for r in _stored(sessions)] == [
+        ("2025-08-10", 12 * M, 40 * M),
+        ("2025-08-11", 7 * M, None),
+    ]
+
+
 def test_decimal_comma_on_a_native_file_says_to_leave_it_out(engine: Engine) -> None:
     with pytest.raises(ImportFailed) as info:
         import_file(engine, NATIVE_SAMPLE, default_currency="USD", decimal_comma=True)

@@ -594,6 +594,25 @@ def test_duplicate_ad_row_in_a_fivetran_file(
     ]
 
 
+def test_every_repeated_row_is_counted_and_the_first_fifty_campaign_days_shown(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    days = [(date(2025, 1, 1) + timedelta(days=i)).isoformat() for i in range(60)]
+    rows = [f"{day},A,x,,USD,1,1,1.00,0,0" for day in days]
+    # Every day twice, and the first day a third time: 61 repeated rows on 60 campaign-days.
+    path = _native(tmp_path / "twice.csv", *rows, *rows, rows[0])
+    failed = _fails(engine, sessions, path)
+    assert failed.total == 61
+    assert len(failed.problems) == MAX_PROBLEMS
+    # A campaign-day's first repeat is the one shown, in the order of first appearance.
+    assert failed.problems[0] == (
+        f"{path}:62: campaign 'A' on 2025-01-01 appears again (first on line 2); "
+        "keep one row per campaign and day"
+    )
+    assert failed.problems[-1].startswith(f"{path}:111: campaign 'A' on 2025-02-19 ")
+    assert str(failed).endswith("… and 11 more problem(s)")
+
+
 def test_campaign_level_fivetran_rows_roll_up_without_grain_columns(
     engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
@@ -622,7 +641,8 @@ def test_campaign_stored_in_another_currency(
     assert len(failed.problems) == 3
     assert (
         f"{FIVETRAN_SAMPLE}:2: currency: campaign 'Back to School' is stored in USD, "
-        "the file says EUR; import it with --currency USD"
+        "but the file gives it no currency and KPIBOT_DEFAULT_CURRENCY said EUR; "
+        "import it with --currency USD"
     ) in failed.problems
 
 

@@ -132,6 +132,28 @@ def test_a_chosen_currency_is_not_warned_about(database_url: str) -> None:
     assert "warning" not in chosen.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "chooser"),
+    [
+        (["--currency", "EUR"], {}, "--currency"),
+        ([], {"KPIBOT_DEFAULT_CURRENCY": "EUR"}, "KPIBOT_DEFAULT_CURRENCY"),
+    ],
+)
+def test_a_chosen_currency_against_a_stored_one_names_who_chose_it(
+    database_url: str, tmp_path: Path, args: list[str], env: dict[str, str], chooser: str
+) -> None:
+    path = tmp_path / "nocol.csv"
+    path.write_text("date,campaign,spend\n2025-08-01,Brand,1.00\n", encoding="utf-8")
+    assert _run(database_url, "import", "--currency", "USD", str(path)).exit_code == 0
+    result = _run(database_url, "import", *args, str(path), env=env)
+    assert result.exit_code == 1
+    assert (
+        f"{path}:2: currency: campaign 'Brand' is stored in USD, but the file gives it no "
+        f"currency and {chooser} said EUR; import it with --currency USD"
+    ) in result.stderr
+    assert "the file says" not in result.stderr
+
+
 def test_inactive_currency_codes_are_refused_for_currency(database_url: str) -> None:
     for code in ("XXX", "XTS", "DEM"):
         result = _run(database_url, "import", "--currency", code, str(FIVETRAN_SAMPLE))
