@@ -42,6 +42,17 @@ def _libpq(url: str) -> str:
 
 
 @pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No .env and no kpibot, Slack or database settings from the developer's shell; the
+    working folder is the test's own."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("KPIBOT_", "SLACK_")) and name != POSTGRES_URL_VAR:
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+
+@pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh schema in the test PostgreSQL, reached through search_path."""
     with postgres_schema() as url:

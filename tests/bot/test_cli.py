@@ -26,13 +26,8 @@ SAMPLE_QUERY = ("summer sale", "2025-08-10..2025-08-12")
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No .env and no kpibot settings from the developer's shell."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("KPIBOT_", "SLACK_")) and name != "KPIBOT_TEST_DATABASE_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def _isolated(clean_env: None) -> None:
+    """Every test here runs with a clean environment (tests/conftest.py)."""
 
 
 def _run(database_url: str, *args: str, env: dict[str, str] | None = None) -> Result:

@@ -4,10 +4,8 @@ a mistake. Slack is the fake HTTP server, reached through SLACK_API_URL."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,12 +34,8 @@ LIST_KEYS = {
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("KPIBOT_", "SLACK_")) and name != "KPIBOT_TEST_DATABASE_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def _isolated(clean_env: None) -> None:
+    """Every test here runs with a clean environment (tests/conftest.py)."""
 
 
 @pytest.fixture

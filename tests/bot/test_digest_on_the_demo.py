@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,12 +26,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("KPIBOT_", "SLACK_")) and name != "KPIBOT_TEST_DATABASE_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def _isolated(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A clean environment (tests/conftest.py) in Copenhagen, with a frozen clock."""
     monkeypatch.setenv("KPIBOT_TIMEZONE", "Europe/Copenhagen")
     with time_machine.travel(NOW, tick=False):
         yield

@@ -8,7 +8,6 @@ frozen on 2026-12-03 (a Thursday) at noon in Copenhagen.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,13 +28,8 @@ NATIVE = "date,campaign,platform,channel,currency,impressions,clicks,spend,conve
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No .env and no kpibot settings from the developer's shell; a frozen clock."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("KPIBOT_", "SLACK_")) and name != "KPIBOT_TEST_DATABASE_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def _isolated(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A clean environment (tests/conftest.py) in Copenhagen, with a frozen clock."""
     monkeypatch.setenv("KPIBOT_TIMEZONE", "Europe/Copenhagen")
     with time_machine.travel(NOON, tick=False):
         yield
