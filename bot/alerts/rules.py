@@ -216,7 +216,9 @@ def _number(kpi: Kpi, rest: list[str], example: str) -> tuple[Decimal, str, list
 
 def _threshold(kpi: Kpi, op: str, rest: list[str]) -> tuple[Threshold, list[str]]:
     percent = kpi.unit is Unit.PERCENT
-    example = f"all {kpi.key} {op} {'0.5%' if percent else '40'}"
+    # A number that reads right for the KPI: a percentage, a multiple (ROAS 1.5) or an amount.
+    typical = "0.5%" if percent else "1.5" if kpi.unit in (Unit.MULTIPLE, Unit.RATIO) else "40"
+    example = f"all {kpi.key} {op} {typical}"
     value, unit, rest = _number(kpi, rest, example)
     if unit == "pp":
         raise RuleError(
