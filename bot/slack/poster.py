@@ -108,9 +108,8 @@ class SlackPoster:
             return ARCHIVED.format(name=name)
         if info.get("is_member") or info.get("is_im"):
             return None
-        # chat:write.public lets the bot post in public channels it has not joined.
-        private = info.get("is_private") or info.get("is_group") or info.get("is_mpim")
-        return NOT_A_MEMBER.format(name=name) if private else None
+        # kpibot asks for chat:write only (not chat:write.public): it posts where it is a member.
+        return NOT_A_MEMBER.format(name=name)
 
     def is_admin(self, user: str) -> bool:
         """users.info: a workspace admin or owner."""

@@ -27,7 +27,7 @@ Behaviour worth knowing:
   otherwise (``exists=False``, ``is_archived=True``, ``is_private=True, is_member=False``, ...).
   ``conversations.info`` reports it, and chat.postMessage/update and files.completeUploadExternal
   into it answer ``channel_not_found``, ``is_archived`` or ``not_in_channel`` as Slack would
-  (a public channel the bot is not in still takes posts: ``chat:write.public``).
+  for a bot with ``chat:write`` but not ``chat:write.public`` (``is_member=False`` refuses).
   ``conversations.open`` gives each user a DM channel ``D…`` (``dm_channel(user)``).
 * ``Call.at`` is ``time.monotonic()`` when the request arrived (for measuring retry delays).
 * Responses use HTTP/1.0 (one request per connection), so ``down()`` never has to deal with
@@ -590,7 +590,8 @@ class FakeSlack:
             return _error("channel_not_found")
         if channel["is_archived"]:
             return _error("is_archived")
-        if channel["is_private"] and not channel["is_member"]:
+        # kpibot asks for chat:write, not chat:write.public: it posts only where it is a member.
+        if not channel["is_member"]:
             return _error("not_in_channel")
         return None
 

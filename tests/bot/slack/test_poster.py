@@ -175,9 +175,11 @@ def test_direct_message_to_a_deactivated_user_is_permanent(
 def test_channel_problem_is_none_where_the_bot_can_post(
     poster: SlackPoster, slack: FakeSlack
 ) -> None:
-    slack.set_channel("C2", is_member=False)  # public: chat:write.public
+    slack.set_channel("C2", name="general", is_member=False)  # public, but not joined
     assert poster.channel_problem("C1") is None
-    assert poster.channel_problem("C2") is None
+    assert poster.channel_problem("C2") == (
+        "I am not in #general: invite me with `/invite @kpibot` there, then try again."
+    )
 
 
 def test_channel_problem_names_what_to_do(poster: SlackPoster, slack: FakeSlack) -> None:
