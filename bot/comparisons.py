@@ -19,6 +19,15 @@ from bot.periods import Period, months_later
 from bot.query import Compare
 
 
+def comparison_period(period: Period, comparison: Compare) -> Period:
+    """The period a card is compared with: like with like (see Period.previous)."""
+    if comparison is Compare.YEAR:
+        return period.year_ago()
+    if comparison is Compare.MONTH:
+        return period.month_ago()
+    return period.previous()
+
+
 def counterpart(period: Period, other: Period, comparison: Compare) -> Callable[[date], date]:
     """The day of `other` that a day of `period` is compared with."""
     if comparison is Compare.YEAR:

@@ -27,13 +27,12 @@ from bot.answers import (
     Table,
 )
 from bot.campaign import CampaignInfo
-from bot.comparisons import common_days, comparable_change, sum_days
+from bot.comparisons import common_days, comparable_change, comparison_period, sum_days
 from bot.kpi import (
     KPI_BY_KEY,
     KPIS,
     Economics,
     Good,
-    KpiValue,
     Totals,
     Unit,
     compute_kpis,
@@ -99,21 +98,6 @@ class CampaignDirectory:
         with self._lock:
             self._fingerprint, self._index = fingerprint, index
         return index
-
-
-def comparison_period(period: Period, comparison: Compare) -> Period:
-    """The period a card is compared with: like with like (see Period.previous)."""
-    if comparison is Compare.YEAR:
-        return period.year_ago()
-    if comparison is Compare.MONTH:
-        return period.month_ago()
-    return period.previous()
-
-
-def _kpis_or_undefined(totals: Totals, economics: Economics) -> dict[str, KpiValue]:
-    """KPIs of a period; a period without any data row is undefined, not zero."""
-    kpis = compute_kpis(totals, economics)
-    return dict.fromkeys(kpis) if totals.is_empty else kpis
 
 
 def _per_currency(scored: list[Ranked]) -> list[list[Ranked]]:

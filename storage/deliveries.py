@@ -214,57 +214,73 @@ def _record(
         return result is not None
 
 
-def known_keys(
-    engine: Engine, kind: str, subject_ids: Collection[int], keys: Collection[str]
-) -> set[tuple[int, str]]:
-    """(subject, key) pairs the ledger already has a row for, in one query."""
-    if not subject_ids or not keys:
-        return set()
+_RECORD_COLUMNS = (
+    Delivery.id,
+    Delivery.kind,
+    Delivery.subject_id,
+    Delivery.key,
+    Delivery.status,
+    Delivery.attempts,
+    Delivery.claimed_at,
+    Delivery.retry_at,
+    Delivery.channel,
+    Delivery.ts,
+    Delivery.error,
+    Delivery.finished_at,
+)
+
+
+def _records(engine: Engine, statement: Any) -> list[DeliveryRecord]:
     with engine.connect() as connection:
-        rows = connection.execute(
-            select(Delivery.subject_id, Delivery.key).where(
-                Delivery.kind == kind,
-                Delivery.subject_id.in_(list(subject_ids)),
-                Delivery.key.in_(list(keys)),
+        rows = connection.execute(statement)
+        return [
+            replace(
+                record,
+                claimed_at=utc(record.claimed_at),
+                retry_at=utc(record.retry_at) if record.retry_at else None,
+                finished_at=utc(record.finished_at) if record.finished_at else None,
             )
-        )
-        return {(row.subject_id, row.key) for row in rows}
+            for record in (DeliveryRecord(**row._asdict()) for row in rows)
+        ]
+
+
+def records(
+    engine: Engine, kind: str, subject_ids: Collection[int], keys: Collection[str]
+) -> dict[tuple[int, str], DeliveryRecord]:
+    """The ledger rows of these (subject, key) pairs, in one query."""
+    if not subject_ids or not keys:
+        return {}
+    found = _records(
+        engine,
+        select(*_RECORD_COLUMNS).where(
+            Delivery.kind == kind,
+            Delivery.subject_id.in_(list(subject_ids)),
+            Delivery.key.in_(list(keys)),
+        ),
+    )
+    return {(r.subject_id, r.key): r for r in found}
+
+
+def claimable(record: DeliveryRecord, now: datetime, lease: timedelta) -> bool:
+    """Whether `claim` could take this row over now (the same rule as its UPDATE)."""
+    if record.status == CLAIMED:
+        return record.claimed_at < now - lease
+    if record.status in (RETRY, WAITING):
+        return record.retry_at is not None and record.retry_at <= now
+    return False
 
 
 def latest(engine: Engine, kind: str, subject_ids: Collection[int]) -> dict[int, DeliveryRecord]:
     """The newest ledger row of each subject (for `digest list`)."""
     if not subject_ids:
         return {}
-    columns = (
-        Delivery.id,
-        Delivery.kind,
-        Delivery.subject_id,
-        Delivery.key,
-        Delivery.status,
-        Delivery.attempts,
-        Delivery.claimed_at,
-        Delivery.retry_at,
-        Delivery.channel,
-        Delivery.ts,
-        Delivery.error,
-        Delivery.finished_at,
+    found = _records(
+        engine,
+        select(*_RECORD_COLUMNS)
+        .where(Delivery.kind == kind, Delivery.subject_id.in_(list(subject_ids)))
+        .order_by(Delivery.subject_id, Delivery.claimed_at, Delivery.id),
     )
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(*columns)
-            .where(Delivery.kind == kind, Delivery.subject_id.in_(list(subject_ids)))
-            .order_by(Delivery.subject_id, Delivery.claimed_at, Delivery.id)
-        )
-        found: dict[int, DeliveryRecord] = {}
-        for row in rows:
-            record = DeliveryRecord(**row._asdict())
-            found[record.subject_id] = replace(
-                record,
-                claimed_at=utc(record.claimed_at),
-                retry_at=utc(record.retry_at) if record.retry_at else None,
-                finished_at=utc(record.finished_at) if record.finished_at else None,
-            )
-        return found
+    return {r.subject_id: r for r in found}  # the last of each subject wins
 
 
 def utc(moment: datetime) -> datetime:

@@ -284,13 +284,14 @@ class DigestService:
         report.due = len(due)
         if not due:
             return report
-        known = deliveries.known_keys(
+        known = deliveries.records(
             self.engine, KIND, {s.id for s, _, _ in due}, {d.isoformat() for _, d, _ in due}
         )
         fresh: list[tuple[digests.Subscription, date, datetime]] = []
         for s, local_day, instant in due:
             key = local_day.isoformat()
-            if (s.id, key) in known and not self._retry_due(s.id, key, moment):
+            record = known.get((s.id, key))
+            if record is not None and not deliveries.claimable(record, moment, self.lease):
                 report.busy += 1
                 continue
             if moment - instant > self.grace and (s.id, key) not in known:
@@ -326,16 +327,6 @@ class DigestService:
                 continue
             self._deliver(s, local_day.isoformat(), preview, moment, report)
         return report
-
-    def _retry_due(self, subscription_id: int, key: str, now: datetime) -> bool:
-        record = deliveries.latest(self.engine, KIND, [subscription_id]).get(subscription_id)
-        if record is None or record.key != key:
-            return False
-        if record.status == deliveries.WAITING:
-            return record.retry_at is None or record.retry_at <= now
-        if record.status == deliveries.RETRY and record.retry_at is not None:
-            return record.retry_at <= now
-        return record.status == deliveries.CLAIMED and record.claimed_at < now - self.lease
 
     def send(self, subscription_id: int, now: datetime | None = None) -> RunReport:
         """Post a digest now, whatever its schedule (once per request: a fresh ledger key)."""

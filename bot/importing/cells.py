@@ -36,20 +36,6 @@ _WHOLE_WITH_ZEROS = re.compile(r"([0-9]+)[.,]0+")
 # The Danish form of a thousands separator: 1.234.567 (the first group may be shorter).
 _DANISH_GROUPS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
 _SHOWN_CHARACTERS = 40
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 class CellError(ValueError):
@@ -253,7 +239,7 @@ def _day_hint(text: str) -> str:
             if meant is not None:
                 return (
                     f"{shown(text)} looks like day-month-year; write YYYY-MM-DD, e.g. "
-                    f"{meant.isoformat()} for {meant.day} {_MONTHS[meant.month - 1]} {meant.year}"
+                    f"{meant.isoformat()} for {meant.day} {meant:%B %Y}"
                 )
         parts = _COMPACT_DAY.fullmatch(text)
         if parts:
