@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot import messages
 from bot.answers import Suggestions
+from bot.cli_alert import alert_group
 from bot.cli_digest import digest_group
 from bot.composition import Components, build, with_database
 from bot.config import Settings, SettingsError
@@ -148,6 +149,7 @@ def import_command(
     )
     out = Console(stderr=True)
     failed = 0
+    landed = 0
     try:
         for path in files:
             try:
@@ -169,10 +171,26 @@ def import_command(
             for warning in summary.warnings:
                 click.echo(f"warning: {warning}", err=True)
             click.echo(summary.line())
+            landed += 1
+        if landed and not dry_run and settings.slack_bot_token:
+            _check_alerts(components)
     finally:
         components.dispose()
     if failed:
         raise SystemExit(1)
+
+
+def _check_alerts(components: Components) -> None:
+    """New data may fire or resolve alerts: evaluate them now rather than at the next hourly
+    check. The import has landed whatever happens here."""
+    from bot.render.alert_admin import check_lines
+
+    try:
+        report = components.alerts.check()
+    except (QueryError, SQLAlchemyError) as exc:
+        click.echo(messages.alerts_not_checked(str(exc).splitlines()[0]), err=True)
+        return
+    click.echo(messages.alerts_after_import(check_lines(report)))
 
 
 def _first_line(exc: SQLAlchemyError) -> str:
@@ -381,6 +399,7 @@ def db_current(ctx: click.Context) -> None:
 
 
 main.add_command(digest_group)
+main.add_command(alert_group)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

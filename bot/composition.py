@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.alerts.service import AlertService
 from bot.config import Settings
 from bot.digests.content import DigestPreview
 from bot.digests.service import DigestService
@@ -26,6 +27,7 @@ class Components:
     sessions: sessionmaker[Session]
     kpis: KpiService
     digests: DigestService
+    alerts: AlertService
 
     @property
     def slack(self) -> SlackPoster | None:
@@ -47,11 +49,40 @@ def build(settings: Settings, *, auto_upgrade: bool = True) -> Components:
         raise
     sessions = session_factory(engine)
     service = KpiService(sessions, settings.economics, settings.tz)
-    return Components(settings, engine, sessions, service, _digests(settings, engine, service))
-
-
-def _digests(settings: Settings, engine: Engine, kpis: KpiService) -> DigestService:
     poster = SlackPoster(posting_client(settings)) if settings.slack_bot_token else None
+    return Components(
+        settings,
+        engine,
+        sessions,
+        service,
+        _digests(settings, engine, service, poster),
+        _alerts(settings, engine, service, poster),
+    )
+
+
+def _alerts(
+    settings: Settings, engine: Engine, kpis: KpiService, poster: SlackPoster | None
+) -> AlertService:
+    from bot.render.alert_blocks import alert_message, incident_message
+
+    return AlertService(
+        engine,
+        kpis.sessions,
+        kpis.directory,
+        settings.economics,
+        settings.tz,
+        poster=poster,
+        render=alert_message,
+        render_incident=incident_message,
+        repeat=settings.alert_repeat,
+        landing_grace=settings.alert_landing_grace,
+        lease=settings.delivery_lease,
+    )
+
+
+def _digests(
+    settings: Settings, engine: Engine, kpis: KpiService, poster: SlackPoster | None
+) -> DigestService:
     return DigestService(
         engine,
         kpis.sessions,

@@ -48,6 +48,9 @@ class Settings:
     digest_wait: timedelta = timedelta(hours=3)
     digest_grace: timedelta = timedelta(hours=3)
     delivery_lease: timedelta = timedelta(minutes=10)
+    alert_every: timedelta = timedelta(hours=1)
+    alert_repeat: timedelta = timedelta(hours=24)
+    alert_landing_grace: timedelta = timedelta(hours=8)
 
     @property
     def import_decimal_comma(self) -> bool:
@@ -112,6 +115,9 @@ class Settings:
             digest_wait=_duration(env, "KPIBOT_DIGEST_WAIT", timedelta(hours=3)),
             digest_grace=_duration(env, "KPIBOT_DIGEST_GRACE", timedelta(hours=3)),
             delivery_lease=_duration(env, "KPIBOT_DELIVERY_LEASE", timedelta(minutes=10)),
+            alert_every=_positive_duration(env, "KPIBOT_ALERT_EVERY", timedelta(hours=1)),
+            alert_repeat=_positive_duration(env, "KPIBOT_ALERT_REPEAT", timedelta(hours=24)),
+            alert_landing_grace=_duration(env, "KPIBOT_ALERT_LANDING_GRACE", timedelta(hours=8)),
         )
 
 
@@ -223,3 +229,11 @@ def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelt
             f"{name}={text[:40]!r} must be a duration such as 3h, 90m or 1d (at most 7d)"
         )
     return timedelta(seconds=seconds)
+
+
+def _positive_duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    """A duration as `_duration`, and at least a minute (a check every 0 s would spin)."""
+    value = _duration(env, name, default)
+    if value < timedelta(minutes=1):
+        raise SettingsError(f"{name} must be at least 1m (e.g. 1h); it was {value}")
+    return value

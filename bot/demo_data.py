@@ -113,9 +113,14 @@ class _Template:
 
 # The first 14 are the default demo; larger sets cycle through all of them.
 # The two planted stories come first so every count >= 2 contains them.
+# None of the first 14 lives on a thin margin: each either earns clearly (ROAS ~4 and up,
+# with enough conversions a day that rounding is small) or clearly loses money (upper funnel,
+# lead gen), so day-to-day noise never looks like the planted story: on the demo,
+# `all roi drops 30%` fires for the collapsing campaign only, whatever day it is built
+# (tests/bot/test_demo_alert_story.py).
 _TEMPLATES: tuple[_Template, ...] = (
     _Template("meta", "Retargeting EU", "meta_ads", "social", "EUR",
-              spend=420, cpm_cents=850, ctr_bp=140, cvr_bp=380, lead_bp=0, aov=95,
+              spend=420, cpm_cents=850, ctr_bp=140, cvr_bp=380, lead_bp=0, aov=70,
               new_pct=25, collapse=True),
     _Template("podcast", "Sponsored Podcast", "podcast_network", "sponsored", "DKK",
               spend=1800, cpm_cents=25000, ctr_bp=80, cvr_bp=500, lead_bp=0, aov=640,
@@ -124,7 +129,7 @@ _TEMPLATES: tuple[_Template, ...] = (
               spend=2400, cpm_cents=30000, ctr_bp=1200, cvr_bp=500, lead_bp=0, aov=690,
               new_pct=35, week=_WEEK_SEARCH),
     _Template("meta", "Summer Sale", "meta_ads", "social", "DKK",
-              spend=3200, cpm_cents=5200, ctr_bp=110, cvr_bp=240, lead_bp=0, aov=540,
+              spend=3200, cpm_cents=5200, ctr_bp=110, cvr_bp=500, lead_bp=0, aov=560,
               new_pct=55, year=_YEAR_SUMMER),
     _Template("gads", "Black Friday DK", "google_ads", "paid_search", "DKK",
               spend=2800, cpm_cents=20000, ctr_bp=650, cvr_bp=300, lead_bp=0, aov=820,
@@ -133,13 +138,13 @@ _TEMPLATES: tuple[_Template, ...] = (
               spend=90, cpm_cents=1200, ctr_bp=380, cvr_bp=300, lead_bp=0, aov=610,
               new_pct=8, week=_WEEK_EMAIL, year=_YEAR_FLAT, noise_pm=120),
     _Template("tiktok", "Influencer Spring", "tiktok_ads", "influencer", "DKK",
-              spend=1500, cpm_cents=4200, ctr_bp=90, cvr_bp=120, lead_bp=450, aov=480,
+              spend=1500, cpm_cents=4200, ctr_bp=90, cvr_bp=70, lead_bp=450, aov=480,
               new_pct=70, year=_YEAR_SPRING, noise_pm=250),
     _Template("aff", "Affiliate Partners", "affiliate_network", "affiliate", "DKK",
               spend=1400, cpm_cents=2500, ctr_bp=160, cvr_bp=330, lead_bp=0, aov=590,
               new_pct=60, commission_pm=110),
     _Template("taboola", "Native Articles", "taboola", "native", "EUR",
-              spend=180, cpm_cents=450, ctr_bp=45, cvr_bp=150, lead_bp=0, aov=85,
+              spend=500, cpm_cents=300, ctr_bp=45, cvr_bp=330, lead_bp=0, aov=85,
               new_pct=65, week=_WEEK_FLAT),
     _Template("seo", "SEO Content Hub", "google_search_console", "seo", "DKK",
               spend=650, cpm_cents=1500, ctr_bp=280, cvr_bp=190, lead_bp=0, aov=560,
@@ -148,13 +153,13 @@ _TEMPLATES: tuple[_Template, ...] = (
               spend=1900, cpm_cents=7500, ctr_bp=35, cvr_bp=250, lead_bp=0, aov=650,
               new_pct=65),
     _Template("gads", "Display Prospecting EU", "google_ads", "display", "EUR",
-              spend=260, cpm_cents=250, ctr_bp=25, cvr_bp=130, lead_bp=0, aov=90,
+              spend=260, cpm_cents=250, ctr_bp=25, cvr_bp=70, lead_bp=0, aov=90,
               new_pct=70),
     _Template("li", "LinkedIn B2B Lead Gen", "linkedin_ads", "social", "DKK",
-              spend=1100, cpm_cents=32000, ctr_bp=90, cvr_bp=40, lead_bp=1100, aov=4800,
+              spend=1100, cpm_cents=32000, ctr_bp=90, cvr_bp=30, lead_bp=1100, aov=1500,
               new_pct=90, week=_WEEK_B2B, year=_YEAR_FLAT),
     _Template("web", "Pop-up Store Copenhagen", "manual", "other", "DKK",
-              spend=500, cpm_cents=3000, ctr_bp=150, cvr_bp=200, lead_bp=250, aov=450,
+              spend=1000, cpm_cents=3000, ctr_bp=150, cvr_bp=450, lead_bp=250, aov=380,
               new_pct=60, week=_WEEK_ECOM, noise_pm=300),
     _Template("tiktok", "TikTok Spark Ads", "tiktok_ads", "social", "DKK",
               spend=1300, cpm_cents=3600, ctr_bp=95, cvr_bp=170, lead_bp=0, aov=420,
@@ -252,6 +257,11 @@ _ZERO_TAIL = ("0", "0", "0.00", "0", "0", "0.00", "0")
 _M16 = 0xFFFF
 _M8 = 0xFF
 _RATE_DEN = 10_000 * 1000 * 256  # basis points x per-mille noise x 8-bit dither
+# Day-to-day noise amplitudes of CTR, conversion rate and order value, per-mille (triangular).
+# They multiply into ROAS: kept small so that a quiet day is not a 30 % ROI drop.
+_CTR_NOISE_PM = 60
+_CVR_NOISE_PM = 80
+_AOV_NOISE_PM = 50
 
 
 def iter_rows(
@@ -266,6 +276,7 @@ def iter_rows(
     if days < 0:
         raise ValueError("days must be >= 0")
     start = end - timedelta(days=days - 1)
+    ctr_amp, cvr_amp, aov_amp = _CTR_NOISE_PM, _CVR_NOISE_PM, _AOV_NOISE_PM
     profiles: dict[tuple[int, ...], int] = {}
     for c in campaigns:
         profiles.setdefault(c.month_pm, len(profiles))
@@ -309,11 +320,12 @@ def iter_rows(
             budget = c.base_spend_cents * day_pm * noise // 1_000_000
             impressions = budget * 1000 // c.cpm_cents
             clicks = (
-                impressions * c.ctr_bp * (1000 + ctr_n * 150 // 255) * 256 + u_click * 10_000_000
+                impressions * c.ctr_bp * (1000 + ctr_n * ctr_amp // 255) * 256
+                + u_click * 10_000_000
             ) // _RATE_DEN
             if clicks > impressions:
                 clicks = impressions
-            conv_pm = 1000 + cvr_n * 200 // 255
+            conv_pm = 1000 + cvr_n * cvr_amp // 255
             if days_left < c.collapse_days:
                 conv_pm //= 5
             conversions = (clicks * c.cvr_bp * conv_pm * 256 + u_conv * 10_000_000) // _RATE_DEN
@@ -325,7 +337,7 @@ def iter_rows(
             new_customers = (conversions * c.new_customer_pct * 256 + u_new * 100) // 25_600
             if new_customers > conversions:
                 new_customers = conversions
-            revenue = conversions * c.aov_cents * (1000 + aov_n * 120 // 255) // 1000
+            revenue = conversions * c.aov_cents * (1000 + aov_n * aov_amp // 255) // 1000
             spend = revenue * c.commission_pm // 1000 if c.commission_pm else budget
             yield (
                 day_text,

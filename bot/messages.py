@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 CLI_HELP = (
@@ -314,4 +315,356 @@ def now_needs_offset(text: str) -> str:
     return (
         f"--now {text!r} is not an ISO-8601 instant with an offset: write e.g. "
         "2026-03-30T08:00:00+02:00 or 2026-03-30T06:00:00Z."
+    )
+
+
+# --- alerts (`/kpi alert …`, `kpibot alert …`) ----------------------------------------------
+# Pieces from data or users (campaign names, rule text, Slack's errors) reach these functions
+# already escaped for mrkdwn, or raw for the terminal: the renderers decide (bot/render/alert_*).
+
+ALERTS_NOT_SET_UP = "Alerts are not set up in this kpibot: ask whoever runs it."
+ALERT_EXAMPLE = "alert add all roi drops 30%"
+ALERT_COMMANDS = (
+    "`alert add <scope> <kpi> <condition>`, `alert list`, `alert remove <id>`, "
+    "`alert pause <id>`, `alert resume <id>`, `alert snooze <id> <1d|1w|…>`, "
+    "`alert history [<id>]`"
+)
+ALERT_CHECK_HELP = (
+    "Evaluate every active alert on the latest completed day and post what changed "
+    "(safe to run at any time, from any number of places: each alert is posted once)."
+)
+ALERT_CHANNEL_NOT_CHECKED = (
+    "note: SLACK_BOT_TOKEN is not set, so kpibot could not check that it can post in the "
+    "channel; alerts are posted only once it is set."
+)
+ALERT_USER_OPTION_HELP = (
+    "The Slack user id of its creator (mentioned in its alerts unless `notify @user`; told by "
+    "DM when posting fails)."
+)
+ALERT_DRY_RUN_HELP = "Say what would be posted, without posting or recording anything."
+ALERT_BUTTON_STALE = (
+    "This alert has moved on (it resolved or fired again), so this button no longer applies. "
+    "`/kpi alert list` shows where each alert is."
+)
+ALERT_BUSY = "This alert is being changed by someone else right now. Try again in a moment."
+ALERT_NO_DATA_CAMPAIGN = "no data for this day yet (its ad account has not landed it)"
+
+_ALERT_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+_ALERT_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,30}")
+_ALERT_CODE_SAFE = str.maketrans({"<": "‹", ">": "›", "&": "+", "`": "'"})
+
+
+def no_alert(rule_id: int) -> str:
+    return f"There is no alert #{rule_id}. See `/kpi alert list`."
+
+
+def alert_not_yours(rule_id: int, creator: str) -> str:
+    """Only its creator, the person it notifies or an admin may change a rule; `creator` is
+    named as a mention only when it is a user id."""
+    who = f"<@{creator}>" if _ALERT_USER_ID.fullmatch(creator or "") else "its creator"
+    return f"Only {who}, the person it notifies or a workspace admin can change alert #{rule_id}."
+
+
+def alert_usage(word: str | None) -> str:
+    """`alert` alone or with a word that is not one of its commands."""
+    if not word:
+        return f"Say what to do with alerts: {ALERT_COMMANDS}. E.g. `{ALERT_EXAMPLE}`."
+    return f"`alert {word}` is not an alert command. Use {ALERT_COMMANDS}, e.g. `{ALERT_EXAMPLE}`."
+
+
+def alert_bad_id(text: str, action: str) -> str:
+    example = f"alert {action} 3" + (" 1d" if action == "snooze" else "")
+    if not text:
+        return f"Say which alert, e.g. `{example}`. `alert list` shows their ids."
+    return f"`{text}` is not an alert id: use the number `alert list` shows, e.g. `{example}`."
+
+
+def alert_bad_duration(text: str) -> str:
+    """A snooze length kpibot cannot read (or one over 90 days, bot.alerts.durations)."""
+    how = "Say how long, e.g. `1d`, `12h`, `1w` (at most 90 days)"
+    if not text.strip():
+        return f"{how}: `alert snooze 3 1d`."
+    return f"`{text}` is not a snooze length. {how}: `alert snooze 3 1d`."
+
+
+def alert_scope_empty(scope: str) -> str:
+    """A channel or platform scope that no campaign is in: the alert could never fire."""
+    return (
+        f"No campaign is in `{scope}`, so that alert could never fire. `list` shows each "
+        "campaign's channel and platform; or watch them all, e.g. "
+        f"`{ALERT_EXAMPLE}`."
+    )
+
+
+def alert_unknown_campaign(text: str, candidates: list[str]) -> str:
+    hint = f" Did you mean {', '.join(f'“{c}”' for c in candidates[:3])}?" if candidates else ""
+    return f"No campaign is called “{text}”.{hint} `list` shows them all."
+
+
+def alert_failed_dm(rule_id: int, channel: str, error: str) -> dict[str, object]:
+    """Told once to a rule's owner when its alerts cannot be posted (until `resume`)."""
+    where = f"<#{channel}>" if _ALERT_CHANNEL_ID.fullmatch(channel or "") else "its channel"
+    code = error.translate(_ALERT_CODE_SAFE)
+    text = (
+        f":warning: Your kpibot alert #{rule_id} could not be posted in {where}: `{code}`. "
+        "Fix it (e.g. invite the bot, or unarchive the channel), then "
+        f"`/kpi alert resume {rule_id}`; until then its alerts may not reach anyone."
+    )
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+# Alert messages in channels.
+
+ALERT_BUTTON_ACK = "Acknowledge"
+ALERT_BUTTON_SNOOZE_DAY = "Snooze 1 day"
+ALERT_BUTTON_SNOOZE_WEEK = "Snooze 1 week"
+ALERT_BUTTON_MUTE = "Mute campaign"
+ALERT_BUTTON_CARD = "Open card"
+ALERT_MUTE_CONFIRM_TITLE = "Mute this campaign?"
+ALERT_MUTE_CONFIRM = "Mute"
+ALERT_MUTE_DENY = "Cancel"
+ALERT_MUTED = "Muted for this rule"
+ALERT_ITS_ACCOUNTS = "its ad accounts"
+
+ALERT_OPS = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}
+"""A threshold's operator in a headline: `CPA above €40.00`."""
+ALERT_MOVES = {"drops": "dropped", "rises": "rose"}
+"""A change rule's direction in a headline: `ROI dropped`."""
+
+
+def alert_mute_confirm_text(rule_id: int, campaign: str) -> str:
+    return (
+        f"Alert #{rule_id} will not alert about {campaign} again until the rule is resumed "
+        f"(/kpi alert resume {rule_id})."
+    )
+
+
+def alert_campaign_gone(campaign_id: int) -> str:
+    """A campaign the alert names that is no longer in the campaign list."""
+    return f"campaign {campaign_id}"
+
+
+def alert_threshold_headline(kpi: str, op: str, value: str) -> str:
+    return f"{kpi} {ALERT_OPS.get(op, op)} {value}"
+
+
+def alert_change_headline(kpi: str, direction: str) -> str:
+    return f"{kpi} {ALERT_MOVES.get(direction, direction)}"
+
+
+def alert_value(kpi: str, value: str, against: str) -> str:
+    """`ROI 19.00% vs 7-day average 356.12%`; `against` from alert_vs_*."""
+    return f"{kpi} {value} vs {against}"
+
+
+def alert_vs_baseline(baseline: str, value: str) -> str:
+    return f"{baseline} {value}"
+
+
+def alert_vs_threshold(value: str) -> str:
+    return f"threshold {value}"
+
+
+def alert_window(days: int, day: str) -> str:
+    """`on Wed 2 Dec` for a 1-day window, `over the 7 days to Wed 2 Dec`."""
+    return f"on {day}" if days == 1 else f"over the {days} days to {day}"
+
+
+def alert_card_period(days: int, day: str) -> str:
+    """The Open card button's period label (at most 80 characters)."""
+    return day if days == 1 else f"{days} days to {day}"
+
+
+def alert_fired(headline: str, campaign: str) -> str:
+    return f"{headline} — {campaign}"
+
+
+def alert_fired_text(headline: str, campaign: str, value: str, window: str) -> str:
+    """A new incident's fallback text (notifications, screen readers)."""
+    return f"{headline} — {campaign}: {value} {window}"
+
+
+def alert_still_firing(campaign: str, since: str, value: str, explanation: str) -> str:
+    tail = f", {explanation}" if explanation else ""
+    return f"Still firing since {since} — {campaign}: {value}{tail}"
+
+
+def alert_resolved(campaign: str, value: str, day: str) -> str:
+    return f"Resolved — {campaign}: {value} on {day}"
+
+
+def alert_no_data(since: str, accounts: str, rule_id: int) -> str:
+    return (
+        f"No data since {since} for {accounts}: rule #{rule_id} neither fires nor resolves "
+        "until it lands"
+    )
+
+
+def alert_rule_ref(rule_id: int, text: str) -> str:
+    """`#3 · all · ROI drops 30 % vs 7-day average · over 1 day · for 1 day`."""
+    return f"#{rule_id} · {text}"
+
+
+def alert_resolved_on(day: str, at: str) -> str:
+    return f"Resolved on {day} ({at} UTC)"
+
+
+def alert_acknowledged_by(who: str) -> str:
+    return f"Acknowledged by {who}"
+
+
+def alert_snoozed_until(when: str) -> str:
+    return f"Snoozed until {when}"
+
+
+# Alert commands' echoes, lists and history.
+
+NO_ALERTS = "No alerts yet. Add one with `kpibot alert add WORDS --channel C0123`."
+ALERT_PREVIEW_NO_DATA = "Its campaigns have no data yet: it is checked as soon as some lands."
+ALERT_PAUSED = "paused"
+ALERT_STATES = {
+    "ok": "ok",
+    "pending": "pending",
+    "firing": "firing",
+    "resolved": "resolved",
+    "no_data": "no data",
+}
+ALERT_EVENTS = {
+    "fire": "fired",
+    "remind": "reminded",
+    "resolve": "resolved",
+    "no_data": "no data",
+    "ack": "acknowledged",
+    "snooze": "snoozed",
+    "mute": "muted",
+}
+"""History events by the word before their `#`/`@` (`fire#2`, `ack@v5`); others are states."""
+ALERT_MUTED_INCIDENT = (
+    "Muted: this rule no longer alerts about this campaign (resuming the rule unmutes it)."
+)
+
+
+def alert_added(rule_id: int, text: str, where: str) -> str:
+    return f"Alert #{rule_id} added in {where}: {text}"
+
+
+def alert_would_fire(count: int, total: int, day: str, *, at_least: bool = False) -> str:
+    """The echo's verdict; `at_least` when more campaigns than shown may breach."""
+    some = f"at least {count:,}" if at_least else f"{count:,}"
+    return f"Would fire now for {some} of {plural(total, 'campaign')} (data of {day})."
+
+
+def alert_would_not_fire(total: int, day: str) -> str:
+    return f"Would not fire now ({plural(total, 'campaign')}, data of {day})."
+
+
+def alert_paused(rule_id: int) -> str:
+    return f"Alert #{rule_id} paused: nothing is posted until `alert resume {rule_id}`."
+
+
+def alert_resumed(rule_id: int) -> str:
+    return (
+        f"Alert #{rule_id} resumed: it is checked again from the next pass "
+        "(its snooze, mutes and recorded error are cleared)."
+    )
+
+
+def alert_removed(rule_id: int) -> str:
+    return f"Alert #{rule_id} removed: it will not alert again."
+
+
+def alert_snoozed(rule_id: int, until: str) -> str:
+    return (
+        f"Alert #{rule_id} snoozed until {until}: no new alerts or reminders until then "
+        "(it still resolves)."
+    )
+
+
+def no_alerts_in(where: str) -> str:
+    return f"No alerts in {where} yet. Add one with `/kpi alert add`, e.g. `/kpi {ALERT_EXAMPLE}`."
+
+
+def alerts_in(where: str, count: int) -> str:
+    return f"{plural(count, 'alert')} in {where}"
+
+
+def alerts_listed_elsewhere(count: int) -> str:
+    return f"… and {count:,} more: `kpibot alert list` shows them all."
+
+
+def alert_no_data_since(day: str) -> str:
+    return f"no data since {day}"
+
+
+def alert_campaigns(what: str, names: str) -> str:
+    """`firing: Summer Sale, Brand` in a list row."""
+    return f"{what}: {names}"
+
+
+def alert_snoozed_state(when: str) -> str:
+    """A snoozed rule in a list row."""
+    return f"snoozed until {when}"
+
+
+def alert_notifies(who: str) -> str:
+    return f"notifies {who}"
+
+
+def alert_error(error: str) -> str:
+    """A permanent failure recorded on the rule (shown until it is resumed)."""
+    return f"Not delivered: `{error}` (fix it, then `alert resume`)"
+
+
+def alert_history_title(rule_id: int | None, count: int) -> str:
+    what = f"Alert #{rule_id}" if rule_id is not None else "Alerts"
+    return f"{what}: the last {plural(count, 'event')}, newest first"
+
+
+def no_alert_history(rule_id: int | None) -> str:
+    if rule_id is None:
+        return "No alert history yet: nothing has breached, resolved or been acted on."
+    return f"Alert #{rule_id} has no history yet: nothing has happened since it was added."
+
+
+def alert_by(who: str) -> str:
+    return f"by {who}"
+
+
+def alert_delivery(status: str, error: str | None) -> str:
+    tail = f": `{error}`" if error else ""
+    return f"post {status}{tail}"
+
+
+def alert_acked(who: str) -> str:
+    return f"Acknowledged: {who} is on it. No more reminders for this incident."
+
+
+def alert_snoozed_incident(until: str) -> str:
+    return f"Snoozed until {until}: no reminders for this campaign until then."
+
+
+def alert_would_post(post: str, rule_id: int, subject: str, what: str) -> str:
+    """A `kpibot alert check --dry-run` line: what would be posted."""
+    about = f" {subject}" if subject else ""
+    return f"would post {post}: rule #{rule_id}{about} — {what}"
+
+
+ALERT_WHOLE_RULE = "all its campaigns"
+"""What a rule-level history entry (a no-data notice) is about."""
+ALERT_VERDICTS = {True: "fires", False: "ok", None: "can't say"}
+"""A campaign's line in the terminal echo of `alert add`: would it fire now?"""
+
+
+def alert_history_value(value: str, baseline: str | None) -> str:
+    return value if baseline is None else f"{value} vs {baseline}"
+
+
+def alerts_after_import(line: str) -> str:
+    return f"alerts: {line}"
+
+
+def alerts_not_checked(error: str) -> str:
+    return (
+        f"alerts: not checked after this import ({error}); the scheduler's next check, or "
+        "`kpibot alert check`, will."
     )

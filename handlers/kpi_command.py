@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.slack.replies import EPHEMERAL, SlackDeps, as_response, reply_for
+from handlers.alert import alert_reply, is_alert_command
 from handlers.digest import digest_reply, is_digest_command
 
 
@@ -19,6 +20,8 @@ def register(app: App, deps: SlackDeps) -> None:
         budget = 0.0 if deps.load.busy() else deps.ack_budget
         if is_digest_command(text):
             pending = deps.load.submit(deps.executor, lambda: digest_reply(deps, command))
+        elif is_alert_command(text):
+            pending = deps.load.submit(deps.executor, lambda: alert_reply(deps, command))
         else:
             pending = deps.load.submit(deps.executor, lambda: reply_for(deps.kpis, text))
         try:

@@ -147,6 +147,11 @@ def mark_failed(engine: Engine, claim: Claim, *, error: str, now: datetime) -> b
     return _finish(engine, claim, status=FAILED, error=error[:2000], finished_at=now)
 
 
+def mark_skipped(engine: Engine, claim: Claim, *, reason: str, now: datetime) -> bool:
+    """Close a claim without posting: what it would say is no longer true."""
+    return _finish(engine, claim, status=SKIPPED, error=reason[:2000], finished_at=now)
+
+
 def record_skipped(
     engine: Engine, kind: str, subject_id: int, key: str, *, reason: str, now: datetime
 ) -> bool:
@@ -259,6 +264,23 @@ def records(
         ),
     )
     return {(r.subject_id, r.key): r for r in found}
+
+
+def due(engine: Engine, kind: str, now: datetime, lease: timedelta) -> list[DeliveryRecord]:
+    """Deliveries of `kind` that `claim` could take over now: retries that are due, and claims
+    whose process died mid-delivery."""
+    return _records(
+        engine,
+        select(*_RECORD_COLUMNS)
+        .where(
+            Delivery.kind == kind,
+            or_(
+                and_(Delivery.status == RETRY, Delivery.retry_at <= now),
+                and_(Delivery.status == CLAIMED, Delivery.claimed_at < now - lease),
+            ),
+        )
+        .order_by(Delivery.id),
+    )
 
 
 def claimable(record: DeliveryRecord, now: datetime, lease: timedelta) -> bool:

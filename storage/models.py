@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 typed models: campaigns, daily metrics, imports, digests and deliveries."""
+"""SQLAlchemy 2 typed models: campaigns, daily metrics, imports, digests, deliveries, alerts."""
 
 from __future__ import annotations
 
@@ -161,3 +161,92 @@ class Delivery(Base):
     ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AlertRule(Base):
+    """An alert rule as typed (bot.alerts.rules.AlertRule), in columns scripts can read.
+
+    Decimals are stored as exact text; `text` is the canonical rule, which parses back to it.
+    """
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    scope_kind: Mapped[str] = mapped_column(String(16))  # all | channel | platform | campaigns
+    scope_values: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of strings
+    kpi: Mapped[str] = mapped_column(String(32))
+    condition: Mapped[str] = mapped_column(String(16))  # threshold | change
+    op: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    value: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    direction: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    amount: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    unit: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    baseline: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    window_days: Mapped[int] = mapped_column(Integer, default=1)
+    for_days: Mapped[int] = mapped_column(Integer, default=1)
+    min_spend: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    min_clicks: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    notify: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    no_data_since: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class AlertStatus(Base):
+    """Where one (rule, campaign) is in its lifecycle; no row is OK. `version` makes every
+    change a compare-and-set, so two evaluating processes never apply one transition twice."""
+
+    __tablename__ = "alert_statuses"
+
+    rule_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_rules.id", ondelete="CASCADE"), primary_key=True
+    )
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    incident: Mapped[int] = mapped_column(Integer, default=0)
+    open_incident: Mapped[bool] = mapped_column(Boolean, default=False)
+    incident_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertEvent(Base):
+    """Alert history: every transition and every action on an alert, once.
+
+    (rule, campaign, day, event) is unique: the process whose insert lands is the one that
+    applies the transition and claims its delivery; campaign 0 is the rule itself (no data).
+    """
+
+    __tablename__ = "alert_events"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "campaign_id", "day", "event"),
+        Index("ix_alert_events_rule_at", "rule_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    event: Mapped[str] = mapped_column(String(64))  # fire#1, remind#1.1, resolve#1, ack, …
+    state: Mapped[str] = mapped_column(String(16))  # the state after it
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    value: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    baseline: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    by_user: Mapped[str | None] = mapped_column(String(32), nullable=True)

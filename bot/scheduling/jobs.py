@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from bot.alerts.model import CheckReport
 from bot.digests.schedule import Schedule
 from bot.digests.service import RunReport
 
@@ -110,3 +111,62 @@ class DeliveryPass:
         fields = report_fields(report)
         idle = not (report.sent or report.skipped or report.waiting or report.failed)
         log_job(job, started, fields, quiet=idle and not report.retried)
+
+
+class AlertChecks(Protocol):
+    """What the scheduler needs of bot.alerts.service.AlertService."""
+
+    def check(self, now: datetime | None = None, *, dry_run: bool = False) -> CheckReport: ...
+
+    def deliver_due(self, now: datetime | None = None) -> CheckReport: ...
+
+
+def check_fields(report: CheckReport) -> dict[str, str | int]:
+    return {
+        "outcome": "ok",
+        "day": report.day.isoformat() if report.day else "",
+        "rules": report.rules,
+        "evaluated": report.evaluated,
+        "fired": report.fired,
+        "reminded": report.reminded,
+        "resolved": report.resolved,
+        "no_data": report.no_data,
+        "sent": report.sent,
+        "retried": report.retried,
+        "failed": report.failed,
+        "busy": report.busy,
+    }
+
+
+class AlertPass:
+    """The alert check (hourly) and its retries (every minute), one at a time per process;
+    other processes are kept from double posts by the history and the ledger."""
+
+    def __init__(self, alerts: AlertChecks, clock: Clock) -> None:
+        self._alerts = alerts
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._stopping = False
+
+    def check(self, job: str) -> None:
+        self._run(job, lambda: self._alerts.check(self._clock()))
+
+    def retry(self, job: str) -> None:
+        self._run(job, lambda: self._alerts.deliver_due(self._clock()))
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    def _run(self, job: str, work: Callable[[], CheckReport]) -> None:
+        if self._stopping or not self._lock.acquire(blocking=False):
+            return  # a pass is running: it will see the same ledger
+        started = time.perf_counter()
+        try:
+            report = work()
+        except Exception as exc:  # a bad pass must not stop the next one
+            log_job_error(job, started, exc)
+            return
+        finally:
+            self._lock.release()
+        busy = report.sent or report.failed or report.fired or report.resolved or report.no_data
+        log_job(job, started, check_fields(report), quiet=not (busy or report.retried))

@@ -28,7 +28,15 @@ from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
 )
 
 from bot.digests.schedule import Schedule
-from bot.scheduling.jobs import Clock, DeliveryPass, DueDigests, log_job, log_job_error
+from bot.scheduling.jobs import (
+    AlertChecks,
+    AlertPass,
+    Clock,
+    DeliveryPass,
+    DueDigests,
+    log_job,
+    log_job_error,
+)
 from bot.scheduling.triggers import cron_trigger, job_id, subscription_of
 
 CATCH_UP_SECONDS = 60
@@ -38,6 +46,9 @@ MISFIRE_GRACE_SECONDS = 3600
 APScheduler's default of 1 s would drop it silently. The ledger decides what is still due."""
 CATCH_UP = "catch-up"
 SYNC = "sync"
+ALERT_CHECK = "alert-check"
+ALERT_RETRY = "alert-retry"
+ALERT_EVERY_SECONDS = 3600
 
 
 def _utc_now() -> datetime:
@@ -54,8 +65,12 @@ class DigestScheduler:
         clock: Clock = _utc_now,
         catch_up_seconds: float = CATCH_UP_SECONDS,
         sync_seconds: float = SYNC_SECONDS,
+        alerts: AlertChecks | None = None,
+        alert_every_seconds: float = ALERT_EVERY_SECONDS,
     ) -> None:
         self._digests = digests
+        self._alerts = None if alerts is None else AlertPass(alerts, clock)
+        self._alert_every_seconds = alert_every_seconds
         self._clock = clock
         self._catch_up_seconds = catch_up_seconds
         self._sync_seconds = sync_seconds
@@ -97,12 +112,37 @@ class DigestScheduler:
             id=SYNC,
             name=SYNC,
         )
+        if self._alerts is not None:
+            # Evaluation hourly (and at start); posts that failed are retried every minute.
+            self._scheduler.add_job(
+                self._alerts.check,
+                "interval",
+                seconds=self._alert_every_seconds,
+                args=[ALERT_CHECK],
+                id=ALERT_CHECK,
+                name=ALERT_CHECK,
+                next_run_time=_utc_now(),
+            )
+            self._scheduler.add_job(
+                self._alerts.retry,
+                "interval",
+                seconds=self._catch_up_seconds,
+                args=[ALERT_RETRY],
+                id=ALERT_RETRY,
+                name=ALERT_RETRY,
+            )
         self._scheduler.start(paused=paused)
-        log_job("start", time.perf_counter(), {"digests": len(self._schedules)}, quiet=False)
+        fields: dict[str, str | int] = {
+            "digests": len(self._schedules),
+            "alerts": "on" if self._alerts is not None else "off",
+        }
+        log_job("start", time.perf_counter(), fields, quiet=False)
 
     def shutdown(self) -> None:
         """Stop: a pass in progress finishes its delivery and ledger row; no new pass starts."""
         self._pass.stop()
+        if self._alerts is not None:
+            self._alerts.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
 

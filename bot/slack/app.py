@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.slack.clients import Responder, web_client
 from bot.slack.replies import SlackDeps
 from bot.slack.request_log import LoggedApp
-from handlers import buttons, errors, kpi_command
+from handlers import alert_buttons, buttons, errors, kpi_command
 
 
 class SlackSetupError(RuntimeError):
@@ -61,9 +61,11 @@ def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> 
         executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kpibot-answer"),
         ack_budget=float(settings.ack_budget_seconds),
         digests=components.digests,
+        alerts=components.alerts,
         slack=components.slack,
     )
     errors.register(app, deps)
     kpi_command.register(app, deps)
     buttons.register(app, deps)
+    alert_buttons.register(app, deps)
     return app

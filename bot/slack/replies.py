@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bot.alerts.service import AlertService
 from bot.digests.guards import Workspace
 from bot.digests.service import DigestService
 from bot.query import QueryError
@@ -63,6 +64,7 @@ class SlackDeps:
     ack_budget: float = ACK_BUDGET_SECONDS
     load: AnswerLoad = field(default_factory=lambda: AnswerLoad(ANSWER_CAPACITY))
     digests: DigestService | None = None
+    alerts: AlertService | None = None
     slack: Workspace | None = None
     """Asked before a digest is stored or changed (bot.slack.poster.SlackPoster)."""
 

@@ -43,7 +43,7 @@ def run_socket_mode(settings: Settings) -> None:
     components = build(settings, auto_upgrade=False)
     app = create_app(components, http_mode=False)
     # One process, so the digests run here too; the ledger keeps it safe beside a worker.
-    scheduler = DigestScheduler(components.digests)
+    scheduler = _scheduler(components)
     # SIGTERM as SystemExit, so the scheduler below shuts down (a delivery finishes first).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     scheduler.start()
@@ -53,6 +53,15 @@ def run_socket_mode(settings: Settings) -> None:
     finally:
         scheduler.shutdown()
         components.dispose()
+
+
+def _scheduler(components: Components) -> DigestScheduler:
+    """Digests on their schedules and the alert check every KPIBOT_ALERT_EVERY."""
+    return DigestScheduler(
+        components.digests,
+        alerts=components.alerts,
+        alert_every_seconds=components.settings.alert_every.total_seconds(),
+    )
 
 
 def run_scheduler(settings: Settings) -> None:
@@ -65,7 +74,7 @@ def run_scheduler(settings: Settings) -> None:
     components = build(settings, auto_upgrade=False)
     try:
         log.info("kpibot scheduler starting")
-        run_until_signalled(DigestScheduler(components.digests))
+        run_until_signalled(_scheduler(components))
         log.info("kpibot scheduler stopped")
     finally:
         components.dispose()

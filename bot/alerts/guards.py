@@ -1,0 +1,63 @@
+"""What an alert change asks Slack first: can the bot post in the channel, is the user an
+admin. Slack (`/kpi alert`) and the CLI share these, like digests (bot/digests/guards.py)."""
+
+from __future__ import annotations
+
+from bot import messages
+from bot.alerts.model import RulePreview, RuleView
+from bot.alerts.service import AlertService
+from bot.delivery.posting import PostFailure
+from bot.digests.guards import ChannelRefused, SlackUnavailable, Workspace
+
+
+def add_alert(
+    alerts: AlertService,
+    workspace: Workspace | None,
+    words: list[str],
+    *,
+    channel: str,
+    user: str,
+) -> RulePreview:
+    """Store a rule once its words read, its scope matches and the channel is usable; the
+    words are checked before Slack is asked. `workspace` None skips the channel check."""
+    alerts.check_words(words)
+    if workspace is not None:
+        try:
+            problem = workspace.channel_problem(channel)
+        except PostFailure as failure:
+            raise SlackUnavailable(
+                messages.slack_check_failed(messages.CHECK_CHANNEL, failure.error)
+            ) from failure
+        if problem is not None:
+            raise ChannelRefused(problem)
+    return alerts.add(words, channel=channel, user=user)
+
+
+def is_admin(workspace: Workspace | None, user: str) -> bool:
+    """users.info, asked only when needed; Slack away → nothing is changed."""
+    if workspace is None:
+        return False
+    try:
+        return workspace.is_admin(user)
+    except PostFailure as failure:
+        raise SlackUnavailable(
+            messages.slack_check_failed(messages.CHECK_ADMIN, failure.error)
+        ) from failure
+
+
+def change_alert(
+    alerts: AlertService,
+    workspace: Workspace | None,
+    rule_id: int,
+    action: str,
+    *,
+    user: str,
+    duration: str | None = None,
+) -> RuleView | None:
+    """pause, resume, remove or snooze as a Slack user: users.info only for someone who is
+    neither the rule's creator nor the person it notifies."""
+    rule = alerts.get(rule_id)
+    admin = user not in (rule.created_by, rule.rule.notify) and is_admin(workspace, user)
+    if action == "snooze":
+        return alerts.snooze(rule_id, duration or "", user=user, is_admin=admin)
+    return alerts.change(rule_id, action, user=user, is_admin=admin)
