@@ -37,8 +37,9 @@ def settings(tmp_path: Path) -> Iterator[Settings]:
 class Recorder:
     events: ClassVar[list[str]] = []
 
-    def __init__(self, *args: Any) -> None:
-        pass
+    def __init__(self, *args: Any, **options: Any) -> None:
+        if options.get("alerts") is not None:
+            Recorder.events.append(f"{type(self).__name__}(alerts)")
 
     def start(self) -> None:
         Recorder.events.append(f"{type(self).__name__}.start")
@@ -65,7 +66,12 @@ def test_socket_mode_runs_the_scheduler_beside_it_and_stops_it(
     monkeypatch.setattr(socket_mode, "SocketModeHandler", Socket)
     with pytest.raises(KeyboardInterrupt):
         runtimes.run_socket_mode(settings)
-    assert Recorder.events == ["Scheduler.start", "Socket.start", "Scheduler.shutdown"]
+    assert Recorder.events == [
+        "Scheduler(alerts)",
+        "Scheduler.start",
+        "Socket.start",
+        "Scheduler.shutdown",
+    ]
 
 
 def test_the_web_app_starts_no_scheduler(settings: Settings) -> None:
