@@ -321,9 +321,10 @@ def run_command(ctx: click.Context) -> None:
 @main.command("scheduler")
 @click.pass_context
 def scheduler_command(ctx: click.Context) -> None:
-    """Post digests on their schedules (the Procfile's worker); stops cleanly on SIGTERM.
+    """Post digests on their schedules and check alerts every KPIBOT_ALERT_EVERY (the
+    Procfile's worker); stops cleanly on SIGTERM.
 
-    Any number may run against one database: the delivery ledger posts each digest once.
+    Any number may run against one database: the delivery ledger posts each message once.
     """
     from bot.slack.app import SlackSetupError
     from bot.slack.runtimes import configure_logging, run_scheduler
