@@ -28,6 +28,8 @@ from bot.render.json_answer import error_json
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+USAGE_CODES = ("bad_query", "bad_rule")
+"""Words to fix (a query, a digest or an alert rule): exit 2, like click's usage errors."""
 
 _json_option = click.option("--json", "as_json", is_flag=True, help=messages.JSON_OPTION_HELP)
 
@@ -71,7 +73,7 @@ def _opened(ctx: click.Context, *, as_json: bool) -> Iterator[Components]:
         else:
             click.echo(f"error: {exc}", err=True)
         # Words to fix are a usage error; a digest that is not there (or not yours) is not.
-        raise SystemExit(EXIT_USAGE if exc.code == "bad_query" else EXIT_FAILED) from exc
+        raise SystemExit(EXIT_USAGE if exc.code in USAGE_CODES else EXIT_FAILED) from exc
     finally:
         components.dispose()
 

@@ -398,7 +398,11 @@ def alert_scope_empty(scope: str) -> str:
 
 def alert_unknown_campaign(text: str, candidates: list[str]) -> str:
     hint = f" Did you mean {', '.join(f'“{c}”' for c in candidates[:3])}?" if candidates else ""
-    return f"No campaign is called “{text}”.{hint} `list` shows them all."
+    return (
+        f"No campaign is called “{text}”.{hint} `list` shows them all; an alert names one as "
+        f"it is listed, e.g. `alert add summer-sale roi < 0`, or watches them all: "
+        f"`{ALERT_EXAMPLE}`."
+    )
 
 
 def alert_failed_dm(rule_id: int, channel: str, error: str) -> dict[str, object]:

@@ -54,7 +54,9 @@ def _reply(deps: SlackDeps, command: dict[str, Any]) -> dict[str, Any]:
         return list_message(alerts.rules(channel), channel, now=alerts.clock())
     if action == "history":
         rule_id = alert_id(rest, action) if rest else None
-        return history_message(alerts.history(rule_id), rule_id)
+        # Without an id: this channel's rules, as `alert list` shows them.
+        entries = alerts.history(rule_id, channel=None if rule_id else channel)
+        return history_message(entries, rule_id)
     if action in CHANGES:
         rule_id = alert_id(rest[:1], action)
         duration = " ".join(rest[1:]) if action == "snooze" else None

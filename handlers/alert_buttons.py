@@ -15,8 +15,9 @@ from bot import messages
 from bot.actions import CardRef
 from bot.alerts.guards import is_admin
 from bot.alerts.model import Action
-from bot.alerts.service import IncidentRef
+from bot.alerts.service import IncidentRef, NotAllowed
 from bot.query import QueryError
+from bot.render.alert_admin import not_yours_message
 from bot.render.alert_blocks import (
     ACTION_ACK,
     ACTION_CARD,
@@ -26,7 +27,7 @@ from bot.render.alert_blocks import (
     incident_message,
 )
 from bot.render.blocks import card_message
-from bot.slack.replies import SlackDeps, as_response
+from bot.slack.replies import IN_CHANNEL, SlackDeps, as_response
 
 _ACTIONS = {
     ACTION_ACK: (Action.ACKNOWLEDGE, None),
@@ -64,8 +65,19 @@ def register(app: App, deps: SlackDeps) -> None:
                     rule = alerts.get(ref.rule_id)
                     if user not in (rule.created_by, rule.rule.notify):
                         admin = is_admin(deps.slack, user)
-                notice = alerts.act(ref, action, user=user, is_admin=admin, length=length)
-                redrawn = as_response(incident_message(notice), replace_original=True)
+                try:
+                    notice = alerts.act(ref, action, user=user, is_admin=admin, length=length)
+                except NotAllowed:
+                    # Said with the creator as a mention (the generic error reply would escape
+                    # it into visible angle brackets), to the presser only; the alert stays.
+                    creator = alerts.get(ref.rule_id).created_by
+                    refused = as_response(
+                        not_yours_message(ref.rule_id, creator), replace_original=False
+                    )
+                    deps.responder.send(str(body["response_url"]), refused)
+                    return
+                # The alert is a channel message: its redraw stays one, for everyone.
+                redrawn = as_response(incident_message(notice), IN_CHANNEL, replace_original=True)
                 deps.responder.send(str(body["response_url"]), redrawn)
 
             deps.after_ack(body, apply)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -317,11 +317,20 @@ def _entry(row: Any, names: dict[int, str]) -> HistoryEntry:
     )
 
 
-def history(session: Session, rule_id: int | None = None, limit: int = 50) -> list[HistoryEntry]:
-    """The newest history rows first, of one rule or all."""
+def history(
+    session: Session,
+    rule_id: int | None = None,
+    limit: int = 50,
+    *,
+    channel: str | None = None,
+) -> list[HistoryEntry]:
+    """The newest history rows first, of one rule, of one channel's rules, or of all."""
     statement = select(AlertEvent).order_by(AlertEvent.at.desc(), AlertEvent.id.desc())
     if rule_id is not None:
         statement = statement.where(AlertEvent.rule_id == rule_id)
+    if channel is not None:
+        mine = select(AlertRuleRow.id).where(AlertRuleRow.channel == channel)
+        statement = statement.where(AlertEvent.rule_id.in_(mine))
     rows = list(session.scalars(statement.limit(limit)))
     return _with_names(session, rows)
 
@@ -340,6 +349,18 @@ def event(
     return None if row is None else _with_names(session, [row])[0]
 
 
+def resolved_at(session: Session, rule_id: int, campaign_id: int, incident: int) -> datetime | None:
+    """When the incident resolved (its `resolve#N` row), None while it is open."""
+    found = session.scalars(
+        select(AlertEvent.at).where(
+            AlertEvent.rule_id == rule_id,
+            AlertEvent.campaign_id == campaign_id,
+            AlertEvent.event == f"resolve#{incident}",
+        )
+    ).first()
+    return None if found is None else utc(found)
+
+
 def _with_names(session: Session, rows: list[AlertEvent]) -> list[HistoryEntry]:
     ids = {r.campaign_id for r in rows if r.campaign_id}
     names: dict[int, str] = {}
@@ -350,11 +371,15 @@ def _with_names(session: Session, rows: list[AlertEvent]) -> list[HistoryEntry]:
 
 
 def unmute(engine: Engine, rule_id: int, now: datetime) -> None:
-    """Every campaign of the rule alerts again (`alert resume`)."""
+    """Every campaign of the rule alerts again (`alert resume`): mutes and incident snoozes
+    (the Snooze buttons) are cleared."""
     with engine.connect() as connection, begin_write(connection):
         connection.execute(
             update(AlertStatus)
-            .where(AlertStatus.rule_id == rule_id, AlertStatus.muted.is_(True))
+            .where(
+                AlertStatus.rule_id == rule_id,
+                or_(AlertStatus.muted.is_(True), AlertStatus.snoozed_until.is_not(None)),
+            )
             .values(
                 muted=False, snoozed_until=None, version=AlertStatus.version + 1, updated_at=now
             )

@@ -242,9 +242,17 @@ def _trim(value: Decimal) -> str:
 
 
 def _signed(change: Decimal | None, unit: str) -> str:
-    """`−38 %`, `+12 %`, `−30 pp`; `—` when undefined."""
+    """`−38 %`, `+12 %`, `−30 pp`, `−0.3 pp`; `—` when undefined.
+
+    Whole units from 10 on; below, up to two decimals, so a CTR drop of 0.3 pp (what a
+    `ctr drops 0.3 pp` rule fires on) does not read `±0 pp`.
+    """
     if change is None:
         return "—"
-    rounded = change.quantize(Decimal(1))
+    places = Decimal(1) if abs(change) >= 10 else Decimal("0.01")
+    rounded = change.quantize(places)
     sign = "+" if rounded > 0 else "−" if rounded < 0 else "±"
-    return f"{sign}{abs(rounded)} {unit}"
+    text = format(abs(rounded), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{sign}{text} {unit}"

@@ -150,14 +150,15 @@ class AlertService:
             found = alerts.list_rules(session, channel)
             stored = alerts.statuses(session, [r.id for r in found])
             names = {c.id: c.name for c in self.directory.current(session).campaigns}
-        return [_view(r, stored, names) for r in found]
+        grouped = _by_rule(stored)
+        return [_view(r, grouped, names) for r in found]
 
     def view(self, rule_id: int) -> RuleView:
         rule = self.get(rule_id)
         with session_scope(self.sessions) as session:
             stored = alerts.statuses(session, [rule_id])
             names = {c.id: c.name for c in self.directory.current(session).campaigns}
-        return _view(rule, stored, names)
+        return _view(rule, _by_rule(stored), names)
 
     def change(
         self, rule_id: int, action: str, *, user: str | None, is_admin: bool
@@ -195,12 +196,15 @@ class AlertService:
         if user is not None and user not in (rule.created_by, rule.rule.notify) and not is_admin:
             raise NotAllowed(messages.alert_not_yours(rule.id, rule.created_by))
 
-    def history(self, rule_id: int | None = None, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
-        """Newest first, each with the ledger status of its post."""
+    def history(
+        self, rule_id: int | None = None, limit: int = HISTORY_LIMIT, *, channel: str | None = None
+    ) -> list[HistoryEntry]:
+        """Newest first, each with the ledger status of its post: one rule's, one channel's
+        rules', or all."""
         if rule_id is not None:
             self.get(rule_id)
         with session_scope(self.sessions) as session:
-            entries = alerts.history(session, rule_id, limit)
+            entries = alerts.history(session, rule_id, limit, channel=channel)
         keys = {ledger_key(e.campaign_id, e.day, e.event) for e in entries}
         records = deliveries.records(self.engine, KIND, {e.rule_id for e in entries}, keys)
         result = []
@@ -368,9 +372,16 @@ class AlertService:
             return
         _count(report, found.post)
         thread = (old.channel, old.ts) if old.channel and old.ts else None
+        key = ledger_key(verdict.campaign.id, day, found.event)
+        if found.post is Post.RESOLVE and thread is None and self._never_posted(rule, old):
+            # Came and went while its alert waited for a retry (or failed): say nothing.
+            deliveries.record_skipped(
+                self.engine, KIND, rule.id, key, reason="its alert was never posted", now=now
+            )
+            return
         posting.deliver(
             notice,
-            ledger_key(verdict.campaign.id, day, found.event),
+            key,
             incident=found.status.incident,
             thread=thread,
             now=now,
@@ -378,6 +389,19 @@ class AlertService:
             then_update=self._redrawn(rule, found.status, verdict.campaign, now)
             if found.post is Post.RESOLVE
             else None,
+        )
+
+    def _never_posted(self, rule: StoredRule, old: CampaignStatus) -> bool:
+        """Whether the incident's fire is waiting for a retry or gave up (not merely being
+        posted by another process right now)."""
+        if old.incident_day is None:
+            return False
+        key = ledger_key(old.campaign_id, old.incident_day, f"fire#{old.incident}")
+        record = deliveries.records(self.engine, KIND, {rule.id}, {key}).get((rule.id, key))
+        return record is not None and record.status in (
+            deliveries.RETRY,
+            deliveries.FAILED,
+            deliveries.SKIPPED,
         )
 
     def _redrawn(
@@ -392,7 +416,12 @@ class AlertService:
                 status.incident_day or now.date(),
                 f"fire#{status.incident}",
             )
-        return _incident_notice(rule, status, campaign, fired, now)
+            resolved = None
+            if status.state is AlertState.RESOLVED:
+                resolved = (
+                    alerts.resolved_at(session, rule.id, status.campaign_id, status.incident) or now
+                )
+        return _incident_notice(rule, status, campaign, fired, resolved)
 
     def _rule_data(
         self,
@@ -463,7 +492,8 @@ class AlertService:
             if post is not Post.NO_DATA and (status is None or status.incident != incident):
                 posting.skip(rule.id, record.key, "the incident moved on", now)
                 continue
-            if post is Post.FIRE and status is not None and not status.open_incident:
+            if post in (Post.FIRE, Post.REMIND) and status is not None and not status.open_incident:
+                # A late "fired" or "still firing" after the resolve would say the opposite.
                 posting.skip(rule.id, record.key, "resolved before it could be posted", now)
                 continue
             notice = _notice_of(entry, rule, post, campaign, status)
@@ -523,7 +553,7 @@ class AlertService:
                 new.state.value,
                 now,
                 explanation=(
-                    f"until {new.snoozed_until.isoformat()}"
+                    f"until {new.snoozed_until.astimezone(self.tz):%Y-%m-%d %H:%M %Z}"
                     if action is Action.SNOOZE and new.snoozed_until
                     else ""
                 ),
@@ -550,10 +580,17 @@ def _day_end(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
 
 
+def _by_rule(stored: dict[tuple[int, int], CampaignStatus]) -> dict[int, list[CampaignStatus]]:
+    grouped: dict[int, list[CampaignStatus]] = {}
+    for (rule_id, _), status in stored.items():
+        grouped.setdefault(rule_id, []).append(status)
+    return grouped
+
+
 def _view(
-    rule: StoredRule, stored: dict[tuple[int, int], CampaignStatus], names: dict[int, str]
+    rule: StoredRule, stored: dict[int, list[CampaignStatus]], names: dict[int, str]
 ) -> RuleView:
-    mine = [s for (rid, _), s in stored.items() if rid == rule.id]
+    mine = stored.get(rule.id, [])
 
     def named(keep: Callable[[CampaignStatus], bool]) -> tuple[str, ...]:
         return tuple(
@@ -631,7 +668,7 @@ def _incident_notice(
     status: CampaignStatus,
     campaign: CampaignInfo | None,
     fired: HistoryEntry | None,
-    now: datetime,
+    resolved_at: datetime | None,
 ) -> Notice:
     """The incident's top-level message as it should look now."""
     return Notice(
@@ -645,7 +682,7 @@ def _incident_notice(
         fired.baseline if fired else None,
         fired.explanation if fired else "",
         incident_day=status.incident_day,
-        resolved_at=now if status.state is AlertState.RESOLVED else None,
+        resolved_at=resolved_at,
         acknowledged_by=status.acknowledged_by,
         snoozed_until=status.snoozed_until,
         muted=status.muted,
