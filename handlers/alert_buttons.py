@@ -13,9 +13,9 @@ from slack_bolt import Ack, App
 
 from bot import messages
 from bot.actions import CardRef
-from bot.alerts.guards import is_admin
 from bot.alerts.model import Action
 from bot.alerts.service import IncidentRef, NotAllowed
+from bot.digests.guards import is_admin
 from bot.query import QueryError
 from bot.render.alert_admin import not_yours_message
 from bot.render.alert_blocks import (

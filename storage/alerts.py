@@ -16,14 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.alerts.lifecycle import AlertState
 from bot.alerts.model import CampaignStatus, HistoryEntry, StoredRule
 from bot.alerts.rules import AlertRule, Baseline, Change, Direction, Threshold, describe
 from bot.query import ScopeSpec
-from storage.deliveries import utc
+from storage.deliveries import upsert_insert, utc
 from storage.models import AlertEvent, AlertStatus, Campaign
 from storage.models import AlertRule as AlertRuleRow
 from storage.write_lock import begin_write
@@ -177,11 +176,6 @@ def statuses(
     return {(s.rule_id, s.campaign_id): s for s in map(_status, session.execute(statement))}
 
 
-def _insert(connection: Connection, table: Any) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
 @dataclass(frozen=True, slots=True)
 class EventRow:
     """A history row to write with a transition."""
@@ -212,7 +206,7 @@ def _compare_and_set(
     values["version"] = old.version + 1
     if old.version == 0:
         inserted = connection.execute(
-            _insert(connection, AlertStatus)
+            upsert_insert(connection, AlertStatus)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["rule_id", "campaign_id"])
             .returning(AlertStatus.rule_id)
@@ -251,17 +245,10 @@ def apply(
         with engine.connect() as connection, begin_write(connection):
             event_id = 0
             if event is not None:
-                inserted = connection.execute(
-                    _insert(connection, AlertEvent)
-                    .values(**{f.name: getattr(event, f.name) for f in fields(EventRow)})
-                    .on_conflict_do_nothing(
-                        index_elements=["rule_id", "campaign_id", "day", "event"]
-                    )
-                    .returning(AlertEvent.id)
-                ).first()
+                inserted = _insert_event(connection, event)
                 if inserted is None:
                     raise _Lost
-                event_id = int(inserted[0])
+                event_id = inserted
             if not _compare_and_set(connection, old, new, now):
                 raise _Lost  # rolls the history row back with it
             return event_id
@@ -269,16 +256,21 @@ def apply(
         return None
 
 
+def _insert_event(connection: Connection, event: EventRow) -> int | None:
+    """The history row, unless it exists (then None: another process wrote it)."""
+    inserted = connection.execute(
+        upsert_insert(connection, AlertEvent)
+        .values(**{f.name: getattr(event, f.name) for f in fields(EventRow)})
+        .on_conflict_do_nothing(index_elements=["rule_id", "campaign_id", "day", "event"])
+        .returning(AlertEvent.id)
+    ).first()
+    return None if inserted is None else int(inserted[0])
+
+
 def record_event(engine: Engine, event: EventRow) -> int | None:
     """A history row alone (e.g. a rule's no-data notice); None when it already exists."""
     with engine.connect() as connection, begin_write(connection):
-        inserted = connection.execute(
-            _insert(connection, AlertEvent)
-            .values(**{f.name: getattr(event, f.name) for f in fields(EventRow)})
-            .on_conflict_do_nothing(index_elements=["rule_id", "campaign_id", "day", "event"])
-            .returning(AlertEvent.id)
-        ).first()
-    return None if inserted is None else int(inserted[0])
+        return _insert_event(connection, event)
 
 
 def set_message(

@@ -56,9 +56,10 @@ class DeliveryRecord:
     finished_at: datetime | None
 
 
-def _insert(connection: Connection) -> Any:
+def upsert_insert(connection: Connection, table: Any = Delivery) -> Any:
+    """INSERT with ON CONFLICT support on the connection's dialect (SQLite or PostgreSQL)."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(Delivery)
+    return dialect.insert(table)
 
 
 def claim(
@@ -74,7 +75,7 @@ def claim(
     """Claim one delivery, or None when another process has it (or it is done)."""
     with engine.connect() as connection, begin_write(connection):
         inserted = connection.execute(
-            _insert(connection)
+            upsert_insert(connection)
             .values(
                 kind=kind,
                 subject_id=subject_id,
@@ -200,7 +201,7 @@ def _record(
 ) -> bool:
     with engine.connect() as connection, begin_write(connection):
         result = connection.execute(
-            _insert(connection)
+            upsert_insert(connection)
             .values(
                 kind=kind,
                 subject_id=subject_id,

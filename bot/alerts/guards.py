@@ -3,11 +3,9 @@ admin. Slack (`/kpi alert`) and the CLI share these, like digests (bot/digests/g
 
 from __future__ import annotations
 
-from bot import messages
 from bot.alerts.model import RulePreview, RuleView
 from bot.alerts.service import AlertService
-from bot.delivery.posting import PostFailure
-from bot.digests.guards import ChannelRefused, SlackUnavailable, Workspace
+from bot.digests.guards import Workspace, check_channel, is_admin
 
 
 def add_alert(
@@ -21,28 +19,8 @@ def add_alert(
     """Store a rule once its words read, its scope matches and the channel is usable; the
     words are checked before Slack is asked. `workspace` None skips the channel check."""
     alerts.check_words(words)
-    if workspace is not None:
-        try:
-            problem = workspace.channel_problem(channel)
-        except PostFailure as failure:
-            raise SlackUnavailable(
-                messages.slack_check_failed(messages.CHECK_CHANNEL, failure.error)
-            ) from failure
-        if problem is not None:
-            raise ChannelRefused(problem)
+    check_channel(workspace, channel)
     return alerts.add(words, channel=channel, user=user)
-
-
-def is_admin(workspace: Workspace | None, user: str) -> bool:
-    """users.info, asked only when needed; Slack away → nothing is changed."""
-    if workspace is None:
-        return False
-    try:
-        return workspace.is_admin(user)
-    except PostFailure as failure:
-        raise SlackUnavailable(
-            messages.slack_check_failed(messages.CHECK_ADMIN, failure.error)
-        ) from failure
 
 
 def change_alert(

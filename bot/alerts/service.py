@@ -231,7 +231,14 @@ class AlertService:
             if newest is None:
                 return RulePreview(stored, None, (), len(campaigns))
             day = min(newest, self.evaluated_day(moment))
-            verdicts = self._verdicts(session, [stored], scopes, day, hold_missing=False)
+            verdicts = self._verdicts(
+                session,
+                [stored],
+                scopes,
+                day,
+                hold_missing=False,
+                scope=None if stored.rule.scope.kind == "all" else campaigns,
+            )
         lines = [_preview_line(v) for _, _, found in verdicts for v in found]
         lines.sort(key=lambda line: (line.breached is not True, line.campaign.lower()))
         fires = sum(1 for line in lines if line.breached)
@@ -245,10 +252,14 @@ class AlertService:
         day: date,
         *,
         hold_missing: bool,
+        scope: Sequence[CampaignInfo] | None = None,
     ) -> list[tuple[StoredRule, RuleData, list[Verdict]]]:
+        """Judge the rules on `day`; `scope` limits the sums to those campaigns (one
+        rule's preview), else every campaign is summed once per range."""
         needed = ranges(rules, day)
+        ids = None if scope is None else [c.id for c in scope]
         summed: dict[DateRange, dict[int, Totals]] = {
-            r: {cid: t.totals for cid, t in totals_by_campaign(session, *r).items()}
+            r: {cid: t.totals for cid, t in totals_by_campaign(session, *r, ids).items()}
             for r in sorted(needed)
         }
         last_days = accounts_last_day(session, day - timedelta(days=FRESHNESS_DAYS), day)

@@ -51,16 +51,35 @@ def add_digest(
     `workspace` None skips the channel check (the CLI without SLACK_BOT_TOKEN).
     """
     parse_digest_words(words, digests.default_timezone)
-    if workspace is not None:
-        try:
-            problem = workspace.channel_problem(channel)
-        except PostFailure as failure:
-            raise SlackUnavailable(
-                messages.slack_check_failed(messages.CHECK_CHANNEL, failure.error)
-            ) from failure
-        if problem is not None:
-            raise ChannelRefused(problem)
+    check_channel(workspace, channel)
     return digests.add(words, channel=channel, user=user)
+
+
+def check_channel(workspace: Workspace | None, channel: str) -> None:
+    """ChannelRefused when the bot cannot post in `channel`; SlackUnavailable when Slack
+    cannot be asked; nothing to check without a workspace (the CLI without a token)."""
+    if workspace is None:
+        return
+    try:
+        problem = workspace.channel_problem(channel)
+    except PostFailure as failure:
+        raise SlackUnavailable(
+            messages.slack_check_failed(messages.CHECK_CHANNEL, failure.error)
+        ) from failure
+    if problem is not None:
+        raise ChannelRefused(problem)
+
+
+def is_admin(workspace: Workspace | None, user: str) -> bool:
+    """users.info, asked only when needed; Slack away → nothing is changed."""
+    if workspace is None:
+        return False
+    try:
+        return workspace.is_admin(user)
+    except PostFailure as failure:
+        raise SlackUnavailable(
+            messages.slack_check_failed(messages.CHECK_ADMIN, failure.error)
+        ) from failure
 
 
 def change_digest(
@@ -74,14 +93,7 @@ def change_digest(
     """pause, resume or remove as a Slack user: users.info is asked only when the user is not
     the digest's creator."""
     creator = digests.get(subscription_id).created_by
-    admin = False
-    if user != creator and workspace is not None:
-        try:
-            admin = workspace.is_admin(user)
-        except PostFailure as failure:
-            raise SlackUnavailable(
-                messages.slack_check_failed(messages.CHECK_ADMIN, failure.error)
-            ) from failure
+    admin = user != creator and is_admin(workspace, user)
     return digests.change(subscription_id, action, user=user, is_admin=admin)
 
 
