@@ -51,6 +51,13 @@ class Settings:
     alert_every: timedelta = timedelta(hours=1)
     alert_repeat: timedelta = timedelta(hours=24)
     alert_landing_grace: timedelta = timedelta(hours=8)
+    max_body_bytes: int = 64 * 1024
+    slack_max_retry_after: timedelta = timedelta(seconds=30)
+    db_connect_timeout: timedelta = timedelta(seconds=5)
+    db_statement_timeout: timedelta = timedelta(seconds=5)
+    allow_guests: bool = False
+    allow_external: bool = False
+    user_cache: timedelta = timedelta(minutes=10)
 
     @property
     def import_decimal_comma(self) -> bool:
@@ -118,6 +125,13 @@ class Settings:
             alert_every=_positive_duration(env, "KPIBOT_ALERT_EVERY", timedelta(hours=1)),
             alert_repeat=_positive_duration(env, "KPIBOT_ALERT_REPEAT", timedelta(hours=24)),
             alert_landing_grace=_duration(env, "KPIBOT_ALERT_LANDING_GRACE", timedelta(hours=8)),
+            max_body_bytes=_body_limit(env),
+            slack_max_retry_after=_seconds(env, "KPIBOT_SLACK_MAX_RETRY_AFTER", 30, 0, 300),
+            db_connect_timeout=_seconds(env, "KPIBOT_DB_CONNECT_TIMEOUT", 5, 1, 60),
+            db_statement_timeout=_seconds(env, "KPIBOT_DB_STATEMENT_TIMEOUT", 5, 1, 600),
+            allow_guests=_flag(env, "KPIBOT_ALLOW_GUESTS"),
+            allow_external=_flag(env, "KPIBOT_ALLOW_EXTERNAL"),
+            user_cache=_seconds(env, "KPIBOT_USER_CACHE", 600, 0, 86400),
         )
 
 
@@ -237,3 +251,53 @@ def _positive_duration(env: Mapping[str, str], name: str, default: timedelta) ->
     if value < timedelta(minutes=1):
         raise SettingsError(f"{name} must be at least 1m (e.g. 1h); it was {value}")
     return value
+
+
+_SECONDS = re.compile(r"([0-9]{1,6})\s*(s|m|min|h)?")
+_SECOND_UNITS = {"s": 1, None: 1, "m": 60, "min": 60, "h": 3600}
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> timedelta:
+    """`5`, `5s`, `2m`, `1h` (a bare number is seconds), from `low` to `high` seconds."""
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return timedelta(seconds=default)
+    match = _SECONDS.fullmatch(text)
+    seconds = int(match.group(1)) * _SECOND_UNITS[match.group(2)] if match else -1
+    if not low <= seconds <= high:
+        raise SettingsError(
+            f"{name}={text[:40]!r} must be a number of seconds from {low} to {high} "
+            f"(e.g. {default}s or 2m); the default is {default}s"
+        )
+    return timedelta(seconds=seconds)
+
+
+MIN_BODY_BYTES = 4 * 1024
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+def _body_limit(env: Mapping[str, str]) -> int:
+    text = env.get("KPIBOT_MAX_BODY_BYTES", "").strip()
+    if not text:
+        return 64 * 1024
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or not (
+        MIN_BODY_BYTES <= int(text) <= MAX_BODY_BYTES
+    ):
+        raise SettingsError(
+            f"KPIBOT_MAX_BODY_BYTES={text[:40]!r} must be a number of bytes from "
+            f"{MIN_BODY_BYTES} to {MAX_BODY_BYTES} (default 65536)"
+        )
+    return int(text)
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    text = env.get(name, "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SettingsError(f"{name}={text[:40]!r} must be true or false (1/0, yes/no)")

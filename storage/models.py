@@ -250,3 +250,31 @@ class AlertEvent(Base):
     baseline: Mapped[str | None] = mapped_column(String(64), nullable=True)
     explanation: Mapped[str] = mapped_column(Text, default="")
     by_user: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class ChannelAccess(Base):
+    """What one Slack channel may see (bot.access.model.Visibility); no row is no limit.
+
+    The lists are JSON arrays of text: platforms, ad accounts (lower-case) and campaign name
+    patterns (lower-case globs).
+    """
+
+    __tablename__ = "channel_access"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    platforms: Mapped[str] = mapped_column(Text, default="[]")
+    accounts: Mapped[str] = mapped_column(Text, default="[]")
+    campaigns: Mapped[str] = mapped_column(Text, default="[]")
+    set_by: Mapped[str] = mapped_column(String(32), default="")
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SeenRequest(Base):
+    """A signed Slack request already handled, kept until Slack's 5-minute window has passed,
+    so a replay of a request with side effects is acknowledged and ignored by every worker."""
+
+    __tablename__ = "seen_requests"
+    __table_args__ = (Index("ix_seen_requests_expires_at", "expires_at"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
