@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 
+from bot.access.model import Visibility
 from bot.campaign import CampaignInfo
 from bot.kpi import KpiValue, Totals
 from bot.periods import Period
@@ -109,6 +110,8 @@ class CampaignCard:
     comparison: Comparison | None
     query_text: str = ""
     coverage: Coverage | None = None
+    sees: Visibility | None = None
+    """The channel's limit when it has one: the answer shows only what that allows."""
 
     @property
     def has_customers(self) -> bool:
@@ -138,6 +141,8 @@ class Table:
     note: str = ""
     query_text: str = ""
     as_of: date | None = None
+    sees: Visibility | None = None
+    """The channel's limit when it has one: rows and totals cover only what it allows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +154,8 @@ class Suggestions:
     period: Period
     compare: str
     ambiguous: bool
+    sees: Visibility | None = None
+    """The channel's limit when it has one: candidates are only campaigns it may see."""
 
 
 @dataclass(frozen=True, slots=True)

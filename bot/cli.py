@@ -20,9 +20,10 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot import messages
 from bot.answers import Suggestions
+from bot.cli_access import access_group
 from bot.cli_alert import alert_group
 from bot.cli_digest import digest_group
-from bot.composition import Components, build, with_database
+from bot.composition import Components, build, database_engine, with_database
 from bot.config import Settings, SettingsError
 from bot.importing.cells import DateWindow
 from bot.importing.history import history_json, history_lines, import_history
@@ -59,8 +60,10 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.ensure_object(_Invocation).settings()
 
 
-def _components(ctx: click.Context, *, auto_upgrade: bool = True) -> Components:
-    return build(_settings(ctx), auto_upgrade=auto_upgrade)
+def _components(
+    ctx: click.Context, *, auto_upgrade: bool = True, long_statements: bool = False
+) -> Components:
+    return build(_settings(ctx), auto_upgrade=auto_upgrade, long_statements=long_statements)
 
 
 class _KpibotGroup(click.Group):
@@ -133,7 +136,8 @@ def import_command(
         default_currency = normalize_currency(currency) if currency else settings.default_currency
     except MoneyError as exc:
         raise click.BadParameter(str(exc), param_hint="--currency") from exc
-    components = _components(ctx)
+    # A big file may take minutes, and the operator watches it: no statement timeout.
+    components = _components(ctx, long_statements=True)
     run = partial(
         import_file,
         components.engine,
@@ -246,14 +250,22 @@ def imports_command(ctx: click.Context, as_json: bool, limit: int) -> None:
 @main.command("kpi")
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option(
+    "--channel",
+    metavar="C…",
+    default=None,
+    help="Answer as this Slack channel sees (its access limit); default: everything.",
+)
 @click.pass_context
-def kpi_command(ctx: click.Context, query: tuple[str, ...], as_json: bool) -> None:
+def kpi_command(
+    ctx: click.Context, query: tuple[str, ...], as_json: bool, channel: str | None
+) -> None:
     """Answer a /kpi query in the terminal, exactly as Slack would."""
     ctx.meta[JSON_ERRORS] = as_json
     components = _components(ctx)
     text = " ".join(query)
     try:
-        answer = components.kpis.answer(text)
+        answer = components.kpis.answer(text, channel=channel.strip() if channel else None)
     except QueryError as exc:
         if as_json:
             click.echo(json.dumps(error_json(exc.code, str(exc)), ensure_ascii=False))
@@ -373,10 +385,10 @@ def db_group() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Bring the database schema up to date (Alembic migrations)."""
-    from storage.database import make_engine
     from storage.schema import upgrade
 
-    engine = make_engine(_settings(ctx).database_url)
+    # A migration may rewrite a big table: no statement timeout (connecting is still bounded).
+    engine = database_engine(_settings(ctx), long_statements=True)
     try:
         click.echo(f"Schema at revision {upgrade(engine)}.")
     finally:
@@ -387,10 +399,9 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Show the schema revision of the database and the one this kpibot needs."""
-    from storage.database import make_engine
     from storage.schema import current_revision, head_revision
 
-    engine = make_engine(_settings(ctx).database_url)
+    engine = database_engine(_settings(ctx))
     try:
         click.echo(
             f"database: {current_revision(engine) or 'empty'}; needed: {head_revision(engine)}"
@@ -401,6 +412,7 @@ def db_current(ctx: click.Context) -> None:
 
 main.add_command(digest_group)
 main.add_command(alert_group)
+main.add_command(access_group)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

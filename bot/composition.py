@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.access.people import PeopleCache
+from bot.access.service import AccessService
 from bot.alerts.service import AlertService
 from bot.config import Settings
 from bot.digests.content import DigestPreview
 from bot.digests.service import DigestService
 from bot.render.digest_blocks import digest_message
 from bot.service import KpiService
-from bot.slack.poster import SlackPoster, posting_client
-from storage.database import make_engine, session_factory
+from bot.slack.poster import SlackPeople, SlackPoster, lookup_client, posting_client
+from bot.slack.replays import ReplayGuard
+from storage.database import DEFAULT_BUSY_TIMEOUT, make_engine, session_factory
 from storage.schema import ensure_schema
+from storage.seen_requests import first_sighting
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,10 @@ class Components:
     kpis: KpiService
     digests: DigestService
     alerts: AlertService
+    # Claims signed requests with side effects in the database, shared by every worker.
+    replays: ReplayGuard
+    # Who may ask (guests, other organisations, admins) and what each channel may see.
+    access: AccessService
 
     @property
     def slack(self) -> SlackPoster | None:
@@ -39,9 +48,12 @@ class Components:
         self.engine.dispose()
 
 
-def build(settings: Settings, *, auto_upgrade: bool = True) -> Components:
-    """Connect, check (or upgrade) the schema, and wire the services."""
-    engine = make_engine(settings.database_url, pool_pre_ping=True)
+def build(
+    settings: Settings, *, auto_upgrade: bool = True, long_statements: bool = False
+) -> Components:
+    """Connect, check (or upgrade) the schema, and wire the services; long_statements for an
+    operator's long command (`kpibot import`), see database_engine."""
+    engine = database_engine(settings, long_statements=long_statements)
     try:
         ensure_schema(engine, auto_upgrade=auto_upgrade)
     except Exception:
@@ -57,6 +69,22 @@ def build(settings: Settings, *, auto_upgrade: bool = True) -> Components:
         service,
         _digests(settings, engine, service, poster),
         _alerts(settings, engine, service, poster),
+        replays=ReplayGuard(partial(first_sighting, engine)),
+        access=_access(settings, service),
+    )
+
+
+def _access(settings: Settings, kpis: KpiService) -> AccessService:
+    # Without a bot token nobody can be looked up: Slack requests are refused (fail closed).
+    people = None
+    if settings.slack_bot_token:
+        people = PeopleCache(SlackPeople(lookup_client(settings)), settings.user_cache)
+    return AccessService(
+        kpis.sessions,
+        kpis.directory.current,
+        people,
+        allow_guests=settings.allow_guests,
+        allow_external=settings.allow_external,
     )
 
 
@@ -95,6 +123,21 @@ def _digests(
         wait=settings.digest_wait,
         grace=settings.digest_grace,
         lease=settings.delivery_lease,
+    )
+
+
+def database_engine(settings: Settings, *, long_statements: bool = False) -> Engine:
+    """The engine with kpibot's database limits. Every statement of the runtimes and of
+    answers waits at most KPIBOT_DB_STATEMENT_TIMEOUT (SQLite: for a lock too) so a slow or
+    hung database gets the user an apology, not silence; long_statements (an operator's import
+    or `db upgrade`, watched in a terminal) lifts that limit, and waits longer for a lock."""
+    bound = None if long_statements else settings.db_statement_timeout
+    return make_engine(
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout,
+        statement_timeout=bound,
+        busy_timeout=bound or max(settings.db_statement_timeout, DEFAULT_BUSY_TIMEOUT),
+        ping=True,
     )
 
 

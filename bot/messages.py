@@ -672,3 +672,106 @@ def alerts_not_checked(error: str) -> str:
         f"alerts: not checked after this import ({error}); the scheduler's next check, or "
         "`kpibot alert check`, will."
     )
+
+
+# --- Channel limits: what a limited channel's answers, digests and alerts show (issue 9) ---
+
+CAMPAIGN_GONE = "That campaign no longer exists; try `list`."
+"""A card asked for by id (a button) that is missing, or hidden from the channel: the same."""
+CHANNEL_SEES_NOTHING = "This channel may see no campaigns yet — ask an admin: `/kpi access`"
+ALERT_HIDDEN = "closed without a post: the rule's channel may no longer see this campaign"
+"""The history note of an open incident closed because a channel limit now hides it."""
+
+
+def channel_sees_only(limit: str) -> str:
+    """The line on every answer in a limited channel; `limit` is Visibility.describe()."""
+    return f"This channel sees only {limit}."
+
+
+# --- Access: who may ask, and what channels may see (issue 9) -----------------------------------
+
+ACCESS_GUEST = (
+    "kpibot is for members of this workspace, and guests cannot use it. A workspace admin can "
+    "let guests in with the setting `KPIBOT_ALLOW_GUESTS=1`."
+)
+ACCESS_EXTERNAL = (
+    "kpibot is for members of this workspace, and people from other organisations (Slack "
+    "Connect) cannot use it. A workspace admin can let them in with the setting "
+    "`KPIBOT_ALLOW_EXTERNAL=1`."
+)
+ACCESS_IDENTITY_UNKNOWN = (
+    "kpibot could not check who you are just now (Slack did not answer), so it showed nothing. "
+    "Please try again in a moment."
+)
+ACCESS_NOT_ADMIN = (
+    "Only workspace admins and owners can limit what a channel may see, clear a limit or list "
+    "them. `/kpi access` alone shows what this channel sees."
+)
+ACCESS_USAGE = (
+    "Write `/kpi access` (what this channel sees), `/kpi access here platform meta_ads account "
+    "123` (limit a channel: `here` or its ID), `/kpi access list` or `/kpi access clear here`."
+)
+ACCESS_CLEAR_WHICH = "Say which channel's limit to clear: `/kpi access clear here`, or its ID."
+ACCESS_HERE_OUTSIDE_SLACK = "`here` means the channel you type in: give the channel's ID instead."
+ACCESS_NO_LIMITS = "No channel has a limit: every channel sees every campaign."
+ACCESS_SET_BY_CLI = "the command line"
+"""Who set a limit when `kpibot access` set it (no Slack user)."""
+
+
+def access_bad_channel(text: str) -> str:
+    return (
+        f"`{text[:40]}` is not a channel: write `here` for the channel you are in, or the "
+        "channel's ID (like `C0123ABCD`, at the bottom of the channel's details)."
+    )
+
+
+def access_channel_name(name: str) -> str:
+    """A `#name`: finding it would mean listing every channel in the workspace."""
+    return (
+        f"kpibot cannot look up `{name[:40]}` by name: write `here` in that channel, or its ID "
+        "(like `C0123ABCD`, at the bottom of the channel's details)."
+    )
+
+
+def access_sees_everything(where: str) -> str:
+    return f"{where} sees every campaign: it has no limit."
+
+
+def access_sees_only(where: str, limit: str, visible: int, set_by: str | None = None) -> str:
+    """`set_by` is `access_set_by(…)`, when known."""
+    tail = f"; {set_by}" if set_by else ""
+    return f"{where} sees only {limit}: {plural(visible, 'campaign')} now{tail}."
+
+
+def access_set(where: str, limit: str, visible: int) -> str:
+    return f"Limit set: {where} now sees only {limit}, {plural(visible, 'campaign')} now."
+
+
+def access_visible(names: str, more: int) -> str:
+    return f"Visible: {names}" + (f" and {more:,} more." if more else ".")
+
+
+def access_nothing_visible(undo: str) -> str:
+    """The warning after a limit that leaves no campaign visible; `undo` is the command."""
+    return (
+        "No campaign matches this limit now, so answers there will show nothing until one does. "
+        f"Check the words, or undo it with `{undo}`."
+    )
+
+
+def access_cleared(where: str, cleared: bool) -> str:
+    if cleared:
+        return f"Limit cleared: {where} sees every campaign again."
+    return f"{where} had no limit: it already sees every campaign."
+
+
+def access_set_by(who: str, when: str) -> str:
+    return f"set by {who} on {when}"
+
+
+def access_limits_title(count: int) -> str:
+    return f"{plural(count, 'channel')} with a limit"
+
+
+def access_more_limits(count: int) -> str:
+    return f"… and {count:,} more: `kpibot access list` shows them all."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.access.model import Visibility
 from bot.answers import (
     Answer,
     BasisReason,
@@ -28,6 +29,7 @@ from bot.answers import (
 )
 from bot.campaign import CampaignInfo
 from bot.comparisons import common_days, comparable_change, comparison_period, sum_days
+from bot.directory import CampaignDirectory
 from bot.kpi import (
     KPI_BY_KEY,
     KPIS,
@@ -60,16 +62,19 @@ from bot.query import (
     RankQuery,
     parse_query,
 )
+from storage.access import visibility_of
 from storage.database import session_scope
 from storage.metrics import (
     CampaignTotals,
-    all_campaigns,
-    campaigns_fingerprint,
     daily_totals,
     last_days,
     latest_day,
     totals_by_campaign,
 )
+
+__all__ = ["CampaignDirectory", "KpiService"]
+
+log = logging.getLogger("kpibot.service")
 
 TABLE_COLUMNS = ("spend", "conversions", "cpa", "revenue", "roas")
 
@@ -81,23 +86,22 @@ def _utc_now() -> datetime:
 Ranked = tuple[Decimal, CampaignInfo, CampaignTotals]
 
 
-class CampaignDirectory:
-    """The campaigns, indexed for matching, rebuilt only when the database says they changed."""
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """What one answer may look at: the channel's limit and the campaigns it allows."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._fingerprint: tuple[int, int, int] | None = None
-        self._index = CampaignIndex([])
+    sees: Visibility
+    index: CampaignIndex
 
-    def current(self, session: Session) -> CampaignIndex:
-        fingerprint = campaigns_fingerprint(session)
-        with self._lock:
-            if fingerprint == self._fingerprint:
-                return self._index
-        index = CampaignIndex(all_campaigns(session))
-        with self._lock:
-            self._fingerprint, self._index = fingerprint, index
-        return index
+    @property
+    def limit(self) -> Visibility | None:
+        """The limit to show on the answer; None when the channel sees everything."""
+        return self.sees if self.sees.limited else None
+
+    @property
+    def ids(self) -> list[int] | None:
+        """The visible ids to pass to a grouped query; None (every campaign) when unlimited."""
+        return [c.id for c in self.index.campaigns] if self.sees.limited else None
 
 
 def _per_currency(scored: list[Ranked]) -> list[list[Ranked]]:
@@ -141,50 +145,86 @@ class KpiService:
     def today(self) -> date:
         return today_in(self.timezone, self.clock())
 
-    def answer(self, text: str, today: date | None = None) -> Answer:
-        """Parse and answer one query text; QueryError for text the user must fix.
+    def answer(self, text: str, today: date | None = None, *, channel: str | None = None) -> Answer:
+        """Parse and answer one query text as `channel` sees (None: everything); QueryError
+        for text the user must fix.
 
         `today` pins relative periods, so page 2 of a list covers the same days as page 1.
         """
         as_of = today or self.today()
         try:
-            return self.answer_query(parse_query(text, as_of), text, as_of)
+            return self.answer_query(parse_query(text, as_of), text, as_of, channel=channel)
         except PeriodError as exc:  # e.g. the period before 0001-01-01
             raise QueryError(str(exc)) from exc
 
-    def answer_query(self, query: Query, text: str = "", as_of: date | None = None) -> Answer:
+    def answer_query(
+        self,
+        query: Query,
+        text: str = "",
+        as_of: date | None = None,
+        *,
+        channel: str | None = None,
+    ) -> Answer:
+        """Answer a parsed query from only the campaigns `channel` may see."""
         if isinstance(query, HelpQuery):
             return Help(COMMANDS, PERIOD_EXAMPLES, tuple((k.key, k.label) for k in KPIS))
         with session_scope(self.sessions) as session:
+            seen = self._seen(session, channel)
             if isinstance(query, CampaignQuery):
-                return self._campaign(session, query, text)
+                return self._campaign(session, seen, query, text)
             if isinstance(query, ListQuery):
-                table = self._list(session, query, text)
+                table = self._list(session, seen, query, text)
             elif isinstance(query, RankQuery):
-                table = self._rank(session, query, text)
+                table = self._rank(session, seen, query, text)
             else:
-                table = self._group(session, query, text)
-        return replace(table, as_of=as_of)
+                table = self._group(session, seen, query, text)
+        return replace(table, as_of=as_of, sees=seen.limit)
 
-    def card_for(self, campaign_id: int, period: Period, comparison: Compare) -> CampaignCard:
-        """The card for a campaign picked by id (a "did you mean" button)."""
+    def card_for(
+        self,
+        campaign_id: int,
+        period: Period,
+        comparison: Compare,
+        *,
+        channel: str | None = None,
+    ) -> CampaignCard:
+        """The card for a campaign picked by id (a button, whose id a user could forge): a
+        campaign the channel may not see answers exactly as a missing one."""
         with session_scope(self.sessions) as session:
-            campaign = self.directory.current(session).by_id.get(campaign_id)
+            sees = visibility_of(session, channel)
+            campaign = self.directory.visible(session, sees).by_id.get(campaign_id)
             if campaign is None:
-                raise QueryError("That campaign no longer exists; try `list`.")
-            return self._card(session, campaign, period, comparison, "")
+                if sees.limited and campaign_id in self.directory.current(session).by_id:
+                    log.info("card refused: campaign %s hidden in channel %s", campaign_id, channel)
+                raise QueryError(messages.CAMPAIGN_GONE)
+            card = self._card(session, campaign, period, comparison, "")
+        return replace(card, sees=sees if sees.limited else None)
 
-    def _campaign(self, session: Session, query: CampaignQuery, text: str) -> Answer:
-        index = self.directory.current(session)
+    def _seen(self, session: Session, channel: str | None) -> _Seen:
+        """The channel's limit and visible campaigns; NothingToShow when there are none."""
+        sees = visibility_of(session, channel)
+        index = self.directory.visible(session, sees)
         if not index.campaigns:
+            if sees.limited and self.directory.current(session).campaigns:
+                raise NothingToShow(messages.CHANNEL_SEES_NOTHING)
             raise NothingToShow(messages.NO_DATA_YET)
+        return _Seen(sees, index)
+
+    def _campaign(self, session: Session, seen: _Seen, query: CampaignQuery, text: str) -> Answer:
+        index = seen.index
         match = index.match(query.text)
         if match.campaign is None:
             _reject_unknown_period(index, query.text)
             return Suggestions(
-                query.text, match.candidates, query.period, query.compare.value, match.ambiguous
+                query.text,
+                match.candidates,
+                query.period,
+                query.compare.value,
+                match.ambiguous,
+                sees=seen.limit,
             )
-        return self._card(session, match.campaign, query.period, query.compare, text)
+        card = self._card(session, match.campaign, query.period, query.compare, text)
+        return replace(card, sees=seen.limit)
 
     def _card(
         self,
@@ -269,10 +309,8 @@ class KpiService:
             change,
         )
 
-    def _list(self, session: Session, query: ListQuery, text: str) -> Table:
-        campaigns = self.directory.current(session).campaigns
-        if not campaigns:
-            raise NothingToShow(messages.NO_DATA_YET)
+    def _list(self, session: Session, seen: _Seen, query: ListQuery, text: str) -> Table:
+        campaigns = seen.index.campaigns
         wanted = query.text.strip().lower()
         if wanted:
             campaigns = [
@@ -282,23 +320,22 @@ class KpiService:
             ]
             if not campaigns:
                 raise NothingToShow(messages.no_campaign_contains(query.text.strip()))
-        newest = last_days(session, [c.id for c in campaigns] if wanted else None)
+        limited = wanted or seen.sees.limited
+        newest = last_days(session, [c.id for c in campaigns] if limited else None)
         rows = tuple(Row(Scope.of(c), c.currency, {}, newest.get(c.id)) for c in campaigns)
         title = f"Campaigns matching “{query.text}”" if wanted else "All campaigns"
         return Table("list", title, None, rows, (), query_text=text)
 
-    def _rank(self, session: Session, query: RankQuery, text: str) -> Table:
+    def _rank(self, session: Session, seen: _Seen, query: RankQuery, text: str) -> Table:
         period = query.period
-        campaigns = self.directory.current(session).by_id
-        if not campaigns:
-            raise NothingToShow(messages.NO_DATA_YET)
-        totals = totals_by_campaign(session, period.start, period.end)
+        campaigns = seen.index.by_id
+        totals = totals_by_campaign(session, period.start, period.end, seen.ids)
         kpi = KPI_BY_KEY[query.kpi]
         scored: list[Ranked] = []
         undefined = 0
         for campaign_id, found in totals.items():
             campaign = campaigns.get(campaign_id)
-            if campaign is None:  # created by an import since the campaigns were read
+            if campaign is None:  # hidden, or created by an import since they were read
                 continue
             # Only the ranked KPI for every campaign; the rest for the rows shown.
             value = kpi.compute(found.totals, self.economics)
@@ -338,17 +375,17 @@ class KpiService:
             query_text=text,
         )
 
-    def _group(self, session: Session, query: GroupQuery, text: str) -> Table:
+    def _group(self, session: Session, seen: _Seen, query: GroupQuery, text: str) -> Table:
         period = query.period
-        known = self.directory.current(session).campaigns
-        if not known:
-            raise NothingToShow(messages.NO_DATA_YET)
+        known = seen.index.campaigns
         campaigns = [
             c for c in known if query.kind == "all" or getattr(c, query.kind) == query.value
         ]
         if not campaigns:
             raise NothingToShow(messages.no_group(query.kind, query.value))
-        ids = None if query.kind == "all" else [c.id for c in campaigns]
+        # The totals' query itself sums only visible campaigns: never a hidden one's spend.
+        whole = query.kind == "all" and not seen.sees.limited
+        ids = None if whole else [c.id for c in campaigns]
         totals = totals_by_campaign(session, period.start, period.end, ids)
         by_id = {c.id: c for c in campaigns}
         per_currency: dict[str, list[Totals]] = defaultdict(list)

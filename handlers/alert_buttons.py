@@ -28,6 +28,7 @@ from bot.render.alert_blocks import (
 )
 from bot.render.blocks import card_message
 from bot.slack.replies import IN_CHANNEL, SlackDeps, as_response
+from handlers.access import action_viewer, refused_press
 
 _ACTIONS = {
     ACTION_ACK: (Action.ACKNOWLEDGE, None),
@@ -55,6 +56,8 @@ def register(app: App, deps: SlackDeps) -> None:
             ack()
 
             def apply() -> None:
+                if refused_press(deps, body):
+                    return
                 alerts = deps.alerts
                 if alerts is None:
                     raise QueryError(messages.ALERTS_NOT_SET_UP)
@@ -90,8 +93,11 @@ def register(app: App, deps: SlackDeps) -> None:
         ack()
 
         def show_card() -> None:
+            if refused_press(deps, body):
+                return
             ref = CardRef.decode(_value(body))
-            card = deps.kpis.card_for(ref.campaign_id, ref.period, ref.compare)
+            channel = action_viewer(body).channel
+            card = deps.kpis.card_for(ref.campaign_id, ref.period, ref.compare, channel=channel)
             reply = as_response(card_message(card), replace_original=False)
             deps.responder.send(str(body["response_url"]), reply)
 

@@ -9,21 +9,33 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.slack.replies import EPHEMERAL, SlackDeps, as_response, reply_for
+from handlers.access import access_reply, command_viewer, is_access_command, refusal
 from handlers.alert import alert_reply, is_alert_command
 from handlers.digest import digest_reply, is_digest_command
+
+
+def answer(deps: SlackDeps, command: dict[str, Any]) -> dict[str, Any]:
+    """The reply to one /kpi, once its sender is admitted (users.info runs here, in the
+    answering work, so it never makes the acknowledgement late)."""
+    viewer = command_viewer(command)
+    refused = refusal(deps, viewer)
+    if refused is not None:
+        return refused
+    text = str(command.get("text") or "")
+    if is_digest_command(text):
+        return digest_reply(deps, command)
+    if is_alert_command(text):
+        return alert_reply(deps, command)
+    if is_access_command(text):
+        return access_reply(deps, command)
+    return reply_for(deps.kpis, text, channel=viewer.channel)
 
 
 def register(app: App, deps: SlackDeps) -> None:
     @app.command("/kpi")
     def kpi_command(ack: Ack, command: dict[str, Any]) -> None:
-        text = str(command.get("text") or "")
         budget = 0.0 if deps.load.busy() else deps.ack_budget
-        if is_digest_command(text):
-            pending = deps.load.submit(deps.executor, lambda: digest_reply(deps, command))
-        elif is_alert_command(text):
-            pending = deps.load.submit(deps.executor, lambda: alert_reply(deps, command))
-        else:
-            pending = deps.load.submit(deps.executor, lambda: reply_for(deps.kpis, text))
+        pending = deps.load.submit(deps.executor, lambda: answer(deps, command))
         try:
             message = pending.result(timeout=budget)
         except FutureTimeout:

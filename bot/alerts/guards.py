@@ -18,7 +18,7 @@ def add_alert(
 ) -> RulePreview:
     """Store a rule once its words read, its scope matches and the channel is usable; the
     words are checked before Slack is asked. `workspace` None skips the channel check."""
-    alerts.check_words(words)
+    alerts.check_words(words, channel=channel)  # candidates only among what it sees
     check_channel(workspace, channel)
     return alerts.add(words, channel=channel, user=user)
 

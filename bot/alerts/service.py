@@ -7,6 +7,7 @@ run from any number of processes at any time.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -45,17 +46,21 @@ from bot.alerts.sweep import (
     sweep,
 )
 from bot.alerts.transitions import change, exact, incident_of, post_of
+from bot.alerts.visibility import can_see, hidden_incidents, shown_entries, shown_statuses
 from bot.campaign import CampaignInfo
 from bot.delivery.posting import Poster
+from bot.directory import CampaignDirectory, ChannelViews
 from bot.kpi import Economics, Totals
 from bot.matching import CampaignIndex
 from bot.periods import today_in
 from bot.query import NothingToShow, QueryError, ScopeSpec
-from bot.service import CampaignDirectory
 from storage import alerts, deliveries
+from storage.access import visibility_of
 from storage.database import session_scope
 from storage.digests import accounts_last_day
 from storage.metrics import latest_day, totals_by_campaign
+
+log = logging.getLogger("kpibot.alerts")
 
 PREVIEW_LINES = 10
 HISTORY_LIMIT = 50
@@ -120,23 +125,34 @@ class AlertService:
     # ------------------------------------------------------------------ rules
 
     def add(self, words: list[str], *, channel: str, user: str) -> RulePreview:
-        """Store a rule from `alert add` words; RuleError / QueryError names what to fix."""
+        """Store a rule from `alert add` words; RuleError / QueryError names what to fix.
+
+        Campaign names resolve only among the campaigns the channel may see.
+        """
         rule = parse_rule(words)
         with session_scope(self.sessions) as session:
-            index = self.directory.current(session)
+            index = self._visible(session, channel)
             rule = replace(rule, scope=_canonical_scope(rule.scope, index))
             stored = alerts.add_rule(
                 session, channel=channel, rule=rule, created_by=user, now=self.clock()
             )
         return self.preview(stored)
 
-    def check_words(self, words: list[str]) -> AlertRule:
-        """The rule the words say, without storing it (raises what `add` would)."""
+    def check_words(self, words: list[str], *, channel: str | None = None) -> AlertRule:
+        """The rule the words say, without storing it (raises what `add` would in `channel`;
+        None: among every campaign)."""
         rule = parse_rule(words)
         with session_scope(self.sessions) as session:
-            return replace(
-                rule, scope=_canonical_scope(rule.scope, self.directory.current(session))
-            )
+            index = self._visible(session, channel)
+            return replace(rule, scope=_canonical_scope(rule.scope, index))
+
+    def _visible(self, session: Session, channel: str | None) -> CampaignIndex:
+        """The campaigns `channel` may see; NothingToShow when a limit leaves none."""
+        sees = visibility_of(session, channel)
+        index = self.directory.visible(session, sees)
+        if sees.limited and not index.campaigns:
+            raise NothingToShow(messages.CHANNEL_SEES_NOTHING)
+        return index
 
     def get(self, rule_id: int) -> StoredRule:
         with session_scope(self.sessions) as session:
@@ -146,19 +162,22 @@ class AlertService:
         return found
 
     def rules(self, channel: str | None = None) -> list[RuleView]:
+        """The rules with the campaigns they fire for, each only those its channel may see."""
         with session_scope(self.sessions) as session:
             found = alerts.list_rules(session, channel)
             stored = alerts.statuses(session, [r.id for r in found])
-            names = {c.id: c.name for c in self.directory.current(session).campaigns}
-        grouped = _by_rule(stored)
+            views = self.directory.views(session)
+        grouped = _by_rule(shown_statuses(stored, found, views))
+        names = {c.id: c.name for c in views.everything.campaigns}
         return [_view(r, grouped, names) for r in found]
 
     def view(self, rule_id: int) -> RuleView:
         rule = self.get(rule_id)
         with session_scope(self.sessions) as session:
             stored = alerts.statuses(session, [rule_id])
-            names = {c.id: c.name for c in self.directory.current(session).campaigns}
-        return _view(rule, _by_rule(stored), names)
+            views = self.directory.views(session)
+        names = {c.id: c.name for c in views.everything.campaigns}
+        return _view(rule, _by_rule(shown_statuses(stored, [rule], views)), names)
 
     def change(
         self, rule_id: int, action: str, *, user: str | None, is_admin: bool
@@ -197,14 +216,25 @@ class AlertService:
             raise NotAllowed(messages.alert_not_yours(rule.id, rule.created_by))
 
     def history(
-        self, rule_id: int | None = None, limit: int = HISTORY_LIMIT, *, channel: str | None = None
+        self,
+        rule_id: int | None = None,
+        limit: int = HISTORY_LIMIT,
+        *,
+        channel: str | None = None,
+        viewer: str | None = None,
     ) -> list[HistoryEntry]:
         """Newest first, each with the ledger status of its post: one rule's, one channel's
-        rules', or all."""
+        rules', or all; never a campaign the rule's channel (nor `viewer`, the channel asking)
+        may not see."""
         if rule_id is not None:
             self.get(rule_id)
         with session_scope(self.sessions) as session:
             entries = alerts.history(session, rule_id, limit, channel=channel)
+            views = self.directory.views(session)
+            if views.limits:
+                rules = (alerts.get_rule(session, i) for i in {e.rule_id for e in entries})
+                channels = {r.id: r.channel for r in rules if r is not None}
+                entries = shown_entries(entries, channels, views, viewer)
         keys = {ledger_key(e.campaign_id, e.day, e.event) for e in entries}
         records = deliveries.records(self.engine, KIND, {e.rule_id for e in entries}, keys)
         result = []
@@ -225,19 +255,21 @@ class AlertService:
         """The rule evaluated on the newest day its scope has data for (up to yesterday)."""
         moment = now or self.clock()
         with session_scope(self.sessions) as session:
-            scopes = Scopes(self.directory.current(session).campaigns)
+            sees = visibility_of(session, stored.channel)
+            scopes = Scopes(self.directory.visible(session, sees).campaigns)
             campaigns = scopes.of(stored.rule.scope)
             newest = latest_day(session, [c.id for c in campaigns]) if campaigns else None
             if newest is None:
                 return RulePreview(stored, None, (), len(campaigns))
             day = min(newest, self.evaluated_day(moment))
+            whole = stored.rule.scope.kind == "all" and not sees.limited
             verdicts = self._verdicts(
                 session,
                 [stored],
                 scopes,
                 day,
                 hold_missing=False,
-                scope=None if stored.rule.scope.kind == "all" else campaigns,
+                scope=None if whole else campaigns,
             )
         lines = [_preview_line(v) for _, _, found in verdicts for v in found]
         lines.sort(key=lambda line: (line.breached is not True, line.campaign.lower()))
@@ -279,7 +311,8 @@ class AlertService:
     # ------------------------------------------------------------------ check
 
     def check(self, now: datetime | None = None, *, dry_run: bool = False) -> CheckReport:
-        """Evaluate every active rule on the latest completed day and post what changed."""
+        """Evaluate every active rule on the latest completed day and post what changed; a
+        rule in a limited channel judges only the campaigns that channel may see."""
         moment = now or self.clock()
         day = self.evaluated_day(moment)
         report = CheckReport(day=day)
@@ -288,9 +321,13 @@ class AlertService:
             rules = alerts.list_rules(session, active=True)
             report.rules = len(rules)
             stored = alerts.statuses(session, [r.id for r in rules]) if rules else {}
-            scopes = Scopes(self.directory.current(session).campaigns)
+            views = self.directory.views(session)  # every channel limit, read once
+            scopes = Scopes(views.everything.campaigns, views.limits)
             judged = self._verdicts(session, rules, scopes, day, hold_missing=True)
         posting = None if dry_run else self._posting()
+        if posting is not None:
+            for rule, status in hidden_incidents(rules, stored, views):
+                self._close_hidden(rule, status, day, moment, report)
         for rule, data, verdicts in judged:
             self._rule_data(rule, data, day, moment, landing_over, posting, report)
             for verdict in verdicts:
@@ -304,6 +341,32 @@ class AlertService:
         if posting is not None:
             self._retry_due(posting, moment, report)
         return report
+
+    def _close_hidden(
+        self, rule: StoredRule, old: CampaignStatus, day: date, now: datetime, report: CheckReport
+    ) -> None:
+        """Close an incident whose campaign the rule's channel may no longer see, without a
+        post (a resolve would name it there); it fires anew if the limit is lifted."""
+        new = replace(old, state=AlertState.OK, open_incident=False, streak=0)
+        event = alerts.EventRow(
+            rule.id,
+            old.campaign_id,
+            day,
+            f"hidden@v{old.version + 1}",
+            AlertState.OK.value,
+            now,
+            explanation=messages.ALERT_HIDDEN,
+        )
+        if alerts.apply(self.engine, old, new, event, now) is None:
+            report.busy += 1
+            return
+        report.recorded += 1
+        log.info(
+            "alert %s: campaign %s hidden in channel %s: closed without a post",
+            rule.id,
+            old.campaign_id,
+            rule.channel,
+        )
 
     def deliver_due(self, now: datetime | None = None) -> CheckReport:
         """Only the retries that are due (the scheduler's every-minute pass)."""
@@ -486,6 +549,7 @@ class AlertService:
     def _retry_due(self, posting: AlertPosting, now: datetime, report: CheckReport) -> None:
         """Posts that failed for a while (or whose process died): post them now, if still
         true."""
+        views: ChannelViews | None = None
         for record in deliveries.due(self.engine, KIND, now, self.lease):
             campaign_id, day, event = parse_key(record.key)
             post = post_of(event)
@@ -496,8 +560,12 @@ class AlertService:
                     (record.subject_id, campaign_id)
                 )
                 campaign = self.directory.current(session).by_id.get(campaign_id)
+                views = views or self.directory.views(session)  # once per pass, when needed
             if rule is None or entry is None or post is None:
                 posting.skip(record.subject_id, record.key, "its rule is gone", now)
+                continue
+            if not can_see(views, rule.channel, campaign_id):
+                posting.skip(rule.id, record.key, "its channel may no longer see it", now)
                 continue
             incident = incident_of(event)
             if post is not Post.NO_DATA and (status is None or status.incident != incident):
@@ -543,6 +611,9 @@ class AlertService:
         rule = self.get(ref.rule_id)
         if action is not Action.ACKNOWLEDGE:
             self._allowed(rule, user, is_admin)
+        with session_scope(self.sessions) as session:
+            if not can_see(self.directory.views(session), rule.channel, ref.campaign_id):
+                raise StaleButton(messages.ALERT_BUTTON_STALE)  # as for a campaign gone
         now = self.clock()
         for _ in range(5):  # another process may change the status in between: read again
             with session_scope(self.sessions) as session:

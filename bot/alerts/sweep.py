@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from bot.access.model import Visibility
 from bot.alerts.evaluate import Evaluation, baseline_days, evaluate, window_days
 from bot.alerts.model import StoredRule
 from bot.campaign import CampaignInfo
@@ -46,10 +47,17 @@ def ranges(rules: Iterable[StoredRule], day: date) -> set[DateRange]:
 
 
 class Scopes:
-    """Campaigns by scope, built once per pass from the campaign list."""
+    """Campaigns by scope, built once per pass from the campaign list; with channel limits,
+    a rule in a limited channel sees only the campaigns that channel may see."""
 
-    def __init__(self, campaigns: Sequence[CampaignInfo]) -> None:
+    def __init__(
+        self,
+        campaigns: Sequence[CampaignInfo],
+        limits: Mapping[str, Visibility] | None = None,
+    ) -> None:
         self.campaigns = tuple(campaigns)
+        self._limits = limits or {}
+        self._limited: dict[Visibility, Scopes] = {}
         self._by_channel: dict[str, list[CampaignInfo]] = {}
         self._by_platform: dict[str, list[CampaignInfo]] = {}
         self._by_name: dict[str, list[CampaignInfo]] = {}
@@ -57,6 +65,21 @@ class Scopes:
             self._by_channel.setdefault(c.channel, []).append(c)
             self._by_platform.setdefault(c.platform, []).append(c)
             self._by_name.setdefault(c.name.lower(), []).append(c)
+
+    def sees(self, channel: str) -> Visibility | None:
+        """The channel's limit; None when it sees everything."""
+        return self._limits.get(channel)
+
+    def for_channel(self, channel: str) -> Scopes:
+        """The scopes of what `channel` may see (itself when the channel is not limited)."""
+        sees = self._limits.get(channel)
+        if sees is None or not sees.limited:
+            return self
+        found = self._limited.get(sees)
+        if found is None:  # built once per distinct limit and pass
+            found = Scopes([c for c in self.campaigns if sees.allows(c)])
+            self._limited[sees] = found
+        return found
 
     def of(self, scope: ScopeSpec) -> Sequence[CampaignInfo]:
         if scope.kind == "all":
@@ -134,7 +157,7 @@ def sweep(
     *,
     hold_missing: bool = True,
 ) -> Iterator[tuple[StoredRule, RuleData, list[Verdict]]]:
-    """Judge every rule over its scope's campaigns on `day`.
+    """Judge every rule over its scope's campaigns on `day` (only those its channel may see).
 
     `totals(range)` returns the summed measures per campaign over the range (the caller runs
     one grouped query per range); a campaign without a row while its account has landed is
@@ -144,7 +167,7 @@ def sweep(
     volume = totals(volume_range(day)) if any(r.rule.min_spend is None for r in rules) else {}
     for stored in rules:
         rule = stored.rule
-        campaigns = scopes.of(rule.scope)
+        campaigns = scopes.for_channel(stored.channel).of(rule.scope)
         data = landed(campaigns, last_days, day)
         window = totals(window_days(rule, day))
         base_range = baseline_days(rule, day)

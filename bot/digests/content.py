@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from bot.access.model import Visibility
 from bot.campaign import CampaignInfo
 from bot.kpi import KPI_BY_KEY, Economics, KpiValue, Totals, sum_totals
 
@@ -233,3 +234,5 @@ class DigestPreview:
     """Per currency, 14 days of (day, spend) ending `day`, for the chart."""
     revenue_trend: tuple[tuple[str, tuple[tuple[date, Decimal | None], ...]], ...] = ()
     """Per currency, the same days' revenue for the chart; None where it was not measured."""
+    sees: Visibility | None = None
+    """The channel's limit when it has one: the digest covers only what that allows."""

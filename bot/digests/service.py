@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.access.model import Visibility
 from bot.campaign import CampaignInfo
 from bot.delivery.posting import GiveUp, Poster, PostFailure, next_step
 from bot.digests.content import (
@@ -33,11 +34,13 @@ from bot.digests.content import (
 )
 from bot.digests.schedule import Schedule
 from bot.digests.words import DigestSpec, parse_digest_words
+from bot.directory import ChannelViews
 from bot.kpi import Economics, Totals
 from bot.matching import CampaignIndex
 from bot.query import NothingToShow, QueryError, ScopeSpec
 from bot.service import CampaignDirectory
 from storage import deliveries, digests
+from storage.access import visibility_of
 from storage.database import session_scope
 from storage.metrics import daily_money, totals_by_campaign
 
@@ -53,7 +56,7 @@ RECHECK = timedelta(minutes=15)
 
 Trend = tuple[tuple[str, tuple[tuple[date, Decimal], ...]], ...]
 RevenueTrend = tuple[tuple[str, tuple[tuple[date, Decimal | None], ...]], ...]
-# Content, missing accounts, data through, trends: built once per scope and day.
+# Content, missing accounts, data through, trends: built once per scope, limit and day.
 _Built = tuple[DigestContent, tuple[str, ...] | None, date | None, tuple[Trend, RevenueTrend]]
 
 
@@ -124,10 +127,16 @@ class DigestService:
     # ------------------------------------------------------------------ subscriptions
 
     def add(self, words: list[str], *, channel: str, user: str) -> DigestView:
-        """Store a subscription from `digest add` words; QueryError names what to fix."""
+        """Store a subscription from `digest add` words; QueryError names what to fix.
+
+        Campaign names resolve only among the campaigns the channel may see.
+        """
         spec = parse_digest_words(words, self.default_timezone)
         with session_scope(self.sessions) as session:
-            index = self.directory.current(session)
+            sees = visibility_of(session, channel)
+            index = self.directory.visible(session, sees)
+            if sees.limited and not index.campaigns:
+                raise NothingToShow(messages.CHANNEL_SEES_NOTHING)
             scope = _canonical_scope(spec, index)
             now = self.clock()
             stored = digests.add_subscription(
@@ -186,9 +195,16 @@ class DigestService:
 
     # ------------------------------------------------------------------ content
 
-    def preview(self, subscription_id: int, now: datetime | None = None) -> DigestPreview:
-        """The digest as it would be posted at `now` (default: the current time)."""
+    def preview(
+        self, subscription_id: int, now: datetime | None = None, *, viewer: str | None = None
+    ) -> DigestPreview:
+        """The digest as it would be posted at `now` (default: the current time); asked from
+        `viewer`, a limited channel, another channel's digest is not found (it may show more)."""
         subscription = self.get(subscription_id)
+        if viewer is not None and viewer != subscription.channel:
+            with session_scope(self.sessions) as session:
+                if visibility_of(session, viewer).limited:
+                    raise DigestNotFound(messages.no_digest(subscription_id))
         moment = now or self.clock()
         return self._build([subscription], moment, with_trend=False)[subscription.id]
 
@@ -200,22 +216,24 @@ class DigestService:
         with_trend: bool,
     ) -> dict[int, DigestPreview]:
         """Digests of "yesterday" in each subscription's zone: one set of grouped queries per
-        distinct day, shared by every subscription (and content shared per scope)."""
+        distinct day, shared by every subscription (and content shared per scope and channel
+        limit). Every channel limit is read once: a digest in a limited channel covers only
+        what that channel may see, whatever its own scope says."""
         by_day: dict[date, list[digests.Subscription]] = {}
         for s in subscriptions:
             yesterday = now.astimezone(s.schedule.zone).date() - timedelta(days=1)
             by_day.setdefault(yesterday, []).append(s)
         built: dict[int, DigestPreview] = {}
         with session_scope(self.sessions) as session:
-            index = self.directory.current(session)
+            views = self.directory.views(session)
             for day, group in by_day.items():
-                built.update(self._build_day(session, index, DigestDays(day), group, with_trend))
+                built.update(self._build_day(session, views, DigestDays(day), group, with_trend))
         return built
 
     def _build_day(
         self,
         session: Session,
-        index: CampaignIndex,
+        views: ChannelViews,
         days: DigestDays,
         group: list[digests.Subscription],
         with_trend: bool,
@@ -234,11 +252,15 @@ class DigestService:
             session, days.day - timedelta(days=FRESHNESS_DAYS), days.day
         )
         money_by_day = daily_money(session, days.day - timedelta(days=TREND_DAYS - 1), days.day)
-        contents: dict[ScopeSpec, _Built] = {}
+        contents: dict[tuple[ScopeSpec, Visibility], _Built] = {}
         result: dict[int, DigestPreview] = {}
         for s in group:
-            if s.scope not in contents:
-                campaigns = {c.id: c for c in _resolve(s.scope, index)}
+            sees = views.sees(s.channel)
+            key = (s.scope, sees)
+            if key not in contents:
+                # Only the scope's campaigns the channel may see: the shared sums are picked
+                # by these, so hidden campaigns never reach a total, a list or the chart.
+                campaigns = {c.id: c for c in _resolve(s.scope, views.of(s.channel))}
 
                 data = DigestInput(
                     campaigns,
@@ -251,8 +273,8 @@ class DigestService:
                     default=None,
                 )
                 trend = _trend(campaigns, money_by_day) if with_trend else ((), ())
-                contents[s.scope] = (content, missing, through, trend)
-            content, missing, through, (spend_trend, revenue_trend) = contents[s.scope]
+                contents[key] = (content, missing, through, trend)
+            content, missing, through, (spend_trend, revenue_trend) = contents[key]
             result[s.id] = DigestPreview(
                 s.id,
                 s.channel,
@@ -264,6 +286,7 @@ class DigestService:
                 content,
                 spend_trend,
                 revenue_trend,
+                sees if sees.limited else None,
             )
         return result
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot import messages
+from bot.access.model import Visibility
 from bot.actions import ACTION_PAGE, ACTION_PICK, ACTION_SHARE, CardRef, PageRef
 from bot.answers import Answer, CampaignCard, Comparison, Help, Row, Suggestions, Table
 from bot.campaign import CampaignInfo
@@ -109,6 +110,7 @@ def card_message(
     notes = [measured_note(card.totals), comparison and basis_note(comparison)]
     if any(notes):
         blocks.append(_context(escaped(note, MAX_FIELD) for note in notes if note))
+    blocks += _access(card.sees)
     if shared_by is not None and _USER_ID.fullmatch(shared_by):
         blocks.append(_context([f"Shared by <@{shared_by}>"]))
     if with_actions and scope.id is not None:
@@ -133,6 +135,7 @@ def table_message(table: Table, *, page: int = 0, locale: str = "en") -> dict[st
     blocks: list[dict[str, Any]] = [_header(heading)]
     if period is not None:
         blocks.append(_context([f"{escaped(_one_line(period.label), 200)}: {_dates(period)}"]))
+    blocks += _access(table.sees)
 
     numbers = _row_numbers(rows, per_currency=_ranked_per_currency(table))
     first = page * PAGE_SIZE
@@ -160,7 +163,7 @@ def suggestions_message(s: Suggestions) -> dict[str, Any]:
     asked = escaped(_one_line(s.text), 500)
     if not s.candidates:
         intro = messages.no_campaign_called(asked, "/kpi list")
-        return _message(intro, [_section(intro)])
+        return _message(intro, [_section(intro), *_access(s.sees)])
     picks = s.candidates[:MAX_PICKS]
     intro = messages.did_you_mean(asked, ambiguous=s.ambiguous)
     lines = [_candidate_line(c) for c in picks]
@@ -177,6 +180,7 @@ def suggestions_message(s: Suggestions) -> dict[str, Any]:
         _section(intro),
         _section("\n".join(lines)),
         _context([f"{escaped(_one_line(s.period.label), 200)}: {_dates(s.period)}"]),
+        *_access(s.sees),
         _actions(buttons),
     ]
     return _message(intro, blocks)
@@ -218,6 +222,13 @@ def apology_message(reference: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- card parts
+
+
+def _access(sees: Visibility | None) -> list[dict[str, Any]]:
+    """The limited channel's line ("This channel sees only platform meta_ads"), or nothing."""
+    if sees is None:
+        return []
+    return [_context([escaped(messages.channel_sees_only(sees.describe()), MAX_FIELD)])]
 
 
 def _kpi_field(card: CampaignCard, key: str, comparison: Comparison | None, locale: str) -> str:

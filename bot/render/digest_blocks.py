@@ -114,11 +114,14 @@ def format_points(change: Decimal | None, locale: str = "en") -> str:
 
 def _about(preview: DigestPreview) -> list[str]:
     through = preview.data_through.isoformat() if preview.data_through else UNDEFINED
-    return [
+    about = [
         escaped(one_line(preview.scope_text), _SHORT),
         f"data through {through}",
         escaped(one_line(preview.schedule_text), _SHORT),
     ]
+    if preview.sees is not None:  # one more element, not a block: the block budget is spent
+        about.append(escaped(messages.channel_sees_only(preview.sees.describe()), _SHORT))
+    return about
 
 
 def _incomplete(missing: Sequence[str], day: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from bot.answers import Scope
 from bot.digests.content import CurrencyBlock, DigestPreview, Mover
 from bot.formatting import decimal_text
-from bot.render.json_answer import kpis_json, scope_json
+from bot.render.json_answer import access_json, kpis_json, scope_json
 
 __all__ = ["digest_json"]
 
@@ -20,7 +20,7 @@ def digest_json(preview: DigestPreview) -> dict[str, Any]:
     """Everything the digest says, every campaign included (no caps: this is data)."""
     content = preview.content
     incomplete = None if preview.incomplete is None else {"missing": list(preview.incomplete)}
-    return {
+    document = {
         "subscription": {
             "id": preview.subscription_id,
             "channel": preview.channel,
@@ -35,6 +35,9 @@ def digest_json(preview: DigestPreview) -> dict[str, Any]:
         "decliners": [_row(m) for m in content.decliners],
         "losing_money": [_row(m) for m in content.losing_money],
     }
+    if preview.sees is not None:  # only in a limited channel: the documented shape stays
+        document["access"] = access_json(preview.sees)
+    return document
 
 
 def _totals(block: CurrencyBlock) -> dict[str, Any]:

@@ -42,6 +42,8 @@ def render_digest(preview: DigestPreview) -> RenderableType:
     through = preview.data_through.isoformat() if preview.data_through else UNDEFINED
     about = f"{preview.scope_text} · data through {through} · {preview.schedule_text}"
     parts: list[RenderableType] = [Text(about, style="dim")]
+    if preview.sees is not None:
+        parts.append(Text(messages.channel_sees_only(preview.sees.describe()), style="dim"))
     if preview.incomplete is not None:
         missing = _names(preview.incomplete)
         parts.append(Text(f"⚠ {messages.data_incomplete(missing, day)}", style="yellow"))

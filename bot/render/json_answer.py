@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot import messages
+from bot.access.model import Visibility
 from bot.answers import (
     Answer,
     CampaignCard,
@@ -109,6 +110,17 @@ def _row(row: Row) -> dict[str, Any]:
     }
 
 
+def access_json(sees: Visibility | None) -> dict[str, list[str]] | None:
+    """A channel's limit as `"access"` in JSON; null when the channel sees everything."""
+    if sees is None or not sees.limited:
+        return None
+    return {
+        "platforms": sorted(sees.platforms),
+        "accounts": sorted(sees.accounts),
+        "campaigns": list(sees.campaigns),
+    }
+
+
 def answer_json(answer: Answer) -> dict[str, Any]:
     """The JSON document `kpibot kpi … --json` prints."""
     if isinstance(answer, CampaignCard):
@@ -136,6 +148,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             }
             document["change"] = _change(comparison.change)
             document["change_basis"] = _basis(comparison)
+        document["access"] = access_json(answer.sees)
         return document
     if isinstance(answer, Table):
         return {
@@ -145,6 +158,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             "rank_kpi": answer.rank_kpi,
             "note": answer.note or None,
             "rows": [_row(r) for r in answer.rows],
+            "access": access_json(answer.sees),
         }
     if isinstance(answer, Suggestions):
         if answer.candidates:
@@ -156,6 +170,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             message,
             text=answer.text,
             candidates=[_scope(Scope.of(c)) for c in answer.candidates],
+            access=access_json(answer.sees),
         )
     assert isinstance(answer, Help)
     return {

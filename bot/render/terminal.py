@@ -81,6 +81,8 @@ def _card(card: CampaignCard) -> RenderableType:
     measured = measured_note(card.totals)
     if measured:
         lines.append(measured)
+    if card.sees is not None:
+        lines.append(messages.channel_sees_only(card.sees.describe()))
     footer = Text("\n".join(lines), style="dim")
     return Panel(Group(table, footer), title=Text(title), title_align="left")
 
@@ -113,14 +115,14 @@ def _table(answer: Table) -> RenderableType:
             for key in answer.columns
         ]
     table = _FittedTable(Text(answer.title + when), names, columns, keep=answer.rank_kpi)
-    if not rows:
+    notes = [answer.note] if answer.note else []
+    if not rows and not notes:
         # A ranking whose campaigns all lack the KPI says so in its note instead.
-        empty = answer.note or messages.nothing_in(
-            when.removeprefix(" · ") or None, "kpibot kpi list"
-        )
-        return Group(table, Text(empty, style="dim"))
-    if answer.note:
-        return Group(table, Text(answer.note, style="dim"))
+        notes.append(messages.nothing_in(when.removeprefix(" · ") or None, "kpibot kpi list"))
+    if answer.sees is not None:
+        notes.append(messages.channel_sees_only(answer.sees.describe()))
+    if notes:
+        return Group(table, *(Text(note, style="dim") for note in notes))
     return table
 
 
@@ -184,9 +186,12 @@ class _FittedTable:
 
 def _suggestions(answer: Suggestions) -> RenderableType:
     if not answer.candidates:
-        return Text(messages.no_campaign_called(answer.text, "kpibot kpi list"))
-    lines = [messages.did_you_mean(answer.text, ambiguous=answer.ambiguous)]
-    lines += [f"  • {c.name} ({c.platform}, {c.currency})" for c in answer.candidates]
+        lines = [messages.no_campaign_called(answer.text, "kpibot kpi list")]
+    else:
+        lines = [messages.did_you_mean(answer.text, ambiguous=answer.ambiguous)]
+        lines += [f"  • {c.name} ({c.platform}, {c.currency})" for c in answer.candidates]
+    if answer.sees is not None:
+        lines.append(messages.channel_sees_only(answer.sees.describe()))
     return Text("\n".join(lines))
 
 

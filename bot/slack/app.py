@@ -9,7 +9,8 @@ from slack_bolt.authorization import AuthorizeResult
 
 from bot.composition import Components
 from bot.config import Settings
-from bot.slack.clients import Responder, web_client
+from bot.slack.clients import Responder, SlackUrls, policy_for, web_client
+from bot.slack.replays import IgnoreReplays
 from bot.slack.replies import SlackDeps
 from bot.slack.request_log import LoggedApp
 from handlers import alert_buttons, buttons, errors, kpi_command
@@ -40,12 +41,13 @@ def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> 
         # cannot stop /kpi from answering in the acknowledgement.
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
+    retries = policy_for(settings, workers)
     bolt_logger = logging.getLogger("kpibot.bolt")
     # Bolt warns that SLACK_BOT_TOKEN is unused because `authorize` supplies it: expected here.
     previous_level = bolt_logger.level
     bolt_logger.setLevel(logging.ERROR)
     app = LoggedApp(
-        client=web_client(settings, token),
+        client=web_client(settings, token, retries),
         signing_secret=secret,
         authorize=authorize,
         request_verification_enabled=http_mode,
@@ -57,13 +59,18 @@ def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> 
     bolt_logger.setLevel(previous_level)
     deps = SlackDeps(
         kpis=components.kpis,
-        responder=Responder(),
+        # Answers only to Slack's origins; one Retry-After cap and sleep budget for both clients.
+        responder=Responder(SlackUrls.from_settings(settings), retries),
         executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kpibot-answer"),
         ack_budget=float(settings.ack_budget_seconds),
         digests=components.digests,
         alerts=components.alerts,
         slack=components.slack,
+        access=components.access,
     )
+    # After Bolt's own middleware (the signature check): a replay with side effects is
+    # acknowledged and ignored before any listener runs.
+    app.use(IgnoreReplays(components.replays, deps))
     errors.register(app, deps)
     kpi_command.register(app, deps)
     buttons.register(app, deps)

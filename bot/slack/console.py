@@ -36,6 +36,17 @@ CONSOLE_HELP = """Type a slash command as you would in Slack, e.g.
   quit      leave (Ctrl-D works too)"""
 
 
+def _web_api_answer(method: str) -> dict[str, Any]:
+    """What the console's Slack says: the one console user, a member and admin of its
+    workspace (so every `/kpi`, and `/kpi access`, can be tried); `ok` for anything else."""
+    if method == "users.info":
+        user = {"id": USER_ID, "team_id": TEAM_ID, "name": "console", "is_admin": True}
+        return {"ok": True, "user": user}
+    if method == "auth.test":
+        return {"ok": True, "team_id": TEAM_ID, "user_id": "UCONSOLEBOT", "bot_id": "BCONSOLE"}
+    return {"ok": True}
+
+
 class _Inbox(ThreadingHTTPServer):
     """Stands in for Slack on 127.0.0.1: takes Web API calls and response_url posts."""
 
@@ -61,7 +72,8 @@ class _InboxHandler(BaseHTTPRequestHandler):
                 self.server.posts.put(json.loads(raw or b"{}"))
             self._answer(b"ok", "text/plain")
             return
-        self._answer(json.dumps({"ok": True}).encode(), "application/json")
+        answer = _web_api_answer(self.path.strip("/").removeprefix("api/"))
+        self._answer(json.dumps(answer).encode(), "application/json")
 
     def _answer(self, body: bytes, content_type: str) -> None:
         self.send_response(200)

@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.web import SlackResponse
 
+from bot.access.identity import IdentityUnavailable, Installation, Person
 from bot.config import Settings
 from bot.delivery.posting import Outcome, PostFailure, classify
 from bot.slack.clients import HTTP_TIMEOUT_SECONDS
@@ -117,7 +118,63 @@ class SlackPoster:
         info = response.get("user")
         if not isinstance(info, dict):
             return False
-        return any(bool(info.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
+        return _is_admin(info)
+
+
+ADMIN_FLAGS = ("is_admin", "is_owner", "is_primary_owner")
+LOOKUP_TIMEOUT_SECONDS = 5
+
+
+def _is_admin(info: dict[str, Any]) -> bool:
+    return any(bool(info.get(flag)) for flag in ADMIN_FLAGS)
+
+
+def lookup_client(settings: Settings) -> WebClient:
+    """The Web API client for who-is-asking lookups: one try, a short timeout. Admission
+    fails closed, so a slow Slack costs the user a "try again", never a hung answer thread."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=LOOKUP_TIMEOUT_SECONDS,
+        retry_handlers=[],
+    )
+
+
+class SlackPeople:
+    """bot.access.identity.Identities over the Web API: users.info and auth.test."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def person(self, user: str) -> Person:
+        info = _lookup("users.info", lambda: self._client.users_info(user=user)).get("user")
+        if not isinstance(info, dict) or not info.get("id"):
+            raise IdentityUnavailable("users.info returned no user")
+        grid = info.get("enterprise_user")
+        enterprise = grid.get("enterprise_id") if isinstance(grid, dict) else None
+        return Person(
+            user=str(info["id"]),
+            team=str(info.get("team_id") or ""),
+            enterprise=str(enterprise) if enterprise else None,
+            restricted=bool(info.get("is_restricted")),
+            ultra_restricted=bool(info.get("is_ultra_restricted")),
+            admin=_is_admin(info),
+        )
+
+    def installation(self) -> Installation:
+        response = _lookup("auth.test", self._client.auth_test)
+        team = response.get("team_id")
+        if not team:
+            raise IdentityUnavailable("auth.test returned no team_id")
+        enterprise = response.get("enterprise_id")
+        return Installation(str(team), str(enterprise) if enterprise else None)
+
+
+def _lookup(method: str, request: Callable[[], SlackResponse]) -> SlackResponse:
+    try:
+        return _call(request)
+    except PostFailure as failure:  # its text is Slack's error code, never the token
+        raise IdentityUnavailable(f"{method}: {failure.error}") from failure
 
 
 def _call(request: Callable[[], SlackResponse]) -> SlackResponse:

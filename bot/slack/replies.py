@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bot.access.service import AccessService
 from bot.alerts.service import AlertService
 from bot.digests.guards import Workspace
 from bot.digests.service import DigestService
 from bot.query import QueryError
 from bot.render.blocks import answer_message, error_message
 from bot.service import KpiService
-from bot.slack.clients import DeliveryError, Responder
-from bot.slack.failures import EPHEMERAL, apologise_later, log
+from bot.slack.clients import Responder
+from bot.slack.failures import EPHEMERAL, apologise_later, log_if_failed
 
 IN_CHANNEL = "in_channel"
 # Slack waits 3 s for the HTTP answer; beyond the budget the answer goes to response_url.
@@ -67,35 +68,43 @@ class SlackDeps:
     alerts: AlertService | None = None
     slack: Workspace | None = None
     """Asked before a digest is stored or changed (bot.slack.poster.SlackPoster)."""
+    access: AccessService | None = None
+    """Admits every request before anything is computed; None refuses all (fail closed)."""
 
     def after_ack(self, body: dict[str, Any], work: Callable[[], None]) -> None:
         """Run work on the pool after the acknowledgement; see `reporting`."""
-        self.executor.submit(self.reporting, body, work)
+        future = self.executor.submit(self.reporting, body, work)
+        # Nobody reads this Future: whatever still escapes goes to the log, not into it.
+        future.add_done_callback(log_if_failed(body))
 
     def reporting(self, body: dict[str, Any], work: Callable[[], None]) -> None:
         """Run work whose failures nobody else will see: a mistake the user can fix gets its
         message, anything else is logged and apologised for (the background twin of app.error).
+        Never raises, so it is safe in a done-callback (/kpi's send_when_ready).
         """
         try:
-            work()
-        except QueryError as exc:
-            response_url = body.get("response_url")
-            if not response_url:
-                return
             try:
-                self.responder.send(str(response_url), as_response(error_message(str(exc))))
-            except DeliveryError as failed:
-                log.error("could not deliver a query error: %s", failed)
-        except Exception as exc:
+                work()
+            except QueryError as exc:
+                response_url = body.get("response_url")
+                if response_url:
+                    self.responder.send(str(response_url), as_response(error_message(str(exc))))
+        except Exception as exc:  # DeliveryError included: apologise_later knows when not to
             apologise_later(self.responder, exc, body)
 
 
 def reply_for(
-    kpis: KpiService, text: str, page: int = 0, as_of: date | None = None
+    kpis: KpiService,
+    text: str,
+    page: int = 0,
+    as_of: date | None = None,
+    *,
+    channel: str | None = None,
 ) -> dict[str, Any]:
-    """The message answering one query text; mistakes the user can fix come back kindly."""
+    """The message answering one query text as `channel` may see it (None: everything);
+    mistakes the user can fix come back kindly."""
     try:
-        return answer_message(kpis.answer(text, as_of), page=page)
+        return answer_message(kpis.answer(text, as_of, channel=channel), page=page)
     except QueryError as exc:
         return error_message(str(exc))
 

@@ -102,6 +102,14 @@ def serve_http(settings: Settings, host: str, port: int, workers: int) -> None:
             self.cfg.set("threads", 8)
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)
+            # gunicorn's own bounds, set rather than inherited: Slack sends one short request
+            # line and ~15 short headers (a proxy adds a few), so anything bigger is refused
+            # with 4xx before kpibot sees it. The body limit is the gate's (bot/slack/gate.py).
+            self.cfg.set("limit_request_line", 2048)
+            self.cfg.set("limit_request_fields", 40)
+            self.cfg.set("limit_request_field_size", 4096)
+            self.cfg.set("keepalive", 5)
+            self.cfg.set("graceful_timeout", 30)
 
         def load(self) -> Any:
             from bot.slack.web import KpibotWsgi

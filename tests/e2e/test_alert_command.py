@@ -35,6 +35,7 @@ from tests.support.fake_slack import Call, FakeSlack
 
 OTHER_USER = "U0E2E0002"
 ADMIN = "U0E2E0003"
+SERVE_WORKERS = 2  # start_serve's --workers: each keeps its own users.info cache
 
 
 @pytest.fixture(
@@ -205,7 +206,10 @@ def test_only_the_creator_or_an_admin_may_change_a_rule(app: ServedApp) -> None:
         assert f"can change alert #{rule_id}" in refused
     (rule,) = stored(app, "COWN1")
     assert (rule.paused, rule.snoozed_until) == (False, None)
-    assert [c.params["user"] for c in app.slack.calls_to("users.info")] == [OTHER_USER] * 4
+    # One admin check per refused change; admission looks the sender up too, at most once
+    # per worker (KPIBOT_USER_CACHE).
+    looked_up = [c.params["user"] for c in app.slack.calls_to("users.info")]
+    assert 4 <= looked_up.count(OTHER_USER) <= 4 + SERVE_WORKERS
 
     app.slack.set_user(ADMIN, is_admin=True)
     paused = message_text(say(app, f"alert pause {rule_id}", channel="COWN1", user=ADMIN))
@@ -220,10 +224,11 @@ def test_only_the_creator_or_an_admin_may_change_a_rule(app: ServedApp) -> None:
     removed = message_text(say(app, f"alert remove {rule_id}", channel="COWN1"))
     assert f"Alert #{rule_id} removed" in removed
     assert stored(app, "COWN1") == []
-    # The creator and the admin were never looked up; only OTHER_USER and ADMIN's pause were.
-    assert [c.params["user"] for c in app.slack.calls_to("users.info")] == [OTHER_USER] * 4 + [
-        ADMIN
-    ]
+    # Only ADMIN's pause was an admin check; the creator's three changes were not (admission
+    # alone looks them up, at most once per worker).
+    looked_up = [c.params["user"] for c in app.slack.calls_to("users.info")]
+    assert 1 <= looked_up.count(ADMIN) <= 1 + SERVE_WORKERS
+    assert looked_up.count(USER_ID) <= SERVE_WORKERS
 
 
 def test_bad_ids_and_words_are_named(app: ServedApp) -> None:

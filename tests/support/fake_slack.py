@@ -32,6 +32,10 @@ Behaviour worth knowing:
 * ``Call.at`` is ``time.monotonic()`` when the request arrived (for measuring retry delays).
 * Responses use HTTP/1.0 (one request per connection), so ``down()`` never has to deal with
   kept-alive connections.
+* ``delay_next(method, seconds)`` answers the next call late: recorded (with the status it
+  will answer) when it arrives, answered after ``seconds`` — after a client's read timeout
+  the client has given up, yet the call counts as delivered, as a slow Slack would post it.
+  ``stop()`` cuts the wait short.
 """
 
 from __future__ import annotations
@@ -147,6 +151,8 @@ class _Answer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Slack does not refuse connections under a burst; socketserver's default backlog of 5 would.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], fake: FakeSlack) -> None:
         self.fake = fake
@@ -196,6 +202,8 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._mode: Literal["up", "refuse", "drop", "hang"] = "up"
         self._release = threading.Event()
+        self._stopping = threading.Event()
+        self._delays: dict[str, deque[float]] = {}
         self._started = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -203,12 +211,14 @@ class FakeSlack:
     def start(self) -> FakeSlack:
         if self._started:
             raise RuntimeError("FakeSlack is already started")
+        self._stopping = threading.Event()
         self._listen()
         self._started = True
         return self
 
     def stop(self) -> None:
         self._release.set()
+        self._stopping.set()
         self._close_listener()
         self._started = False
         self._mode = "up"
@@ -356,6 +366,14 @@ class FakeSlack:
             f"response/{name}", status=status, error=error, retry_after=retry_after, times=times
         )
 
+    def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls to ``method`` (e.g. ``"response/r1"``) only after
+        ``seconds``; each is recorded on arrival with the answer it will get (see above)."""
+        if times < 1 or seconds < 0:
+            raise ValueError("times must be at least 1 and seconds not negative")
+        with self._cond:
+            self._delays.setdefault(method, deque()).extend([seconds] * times)
+
     def set_response(self, method: str, response: Responder) -> None:
         """Answer ``method`` with ``response`` (a dict, or a function of the params) from now on.
 
@@ -388,6 +406,7 @@ class FakeSlack:
         with self._cond:
             self._calls.clear()
             self._failures.clear()
+            self._delays.clear()
             self._responders.clear()
             self._users.clear()
             self._channels.clear()
@@ -478,6 +497,11 @@ class FakeSlack:
             payload = {"ok": False, "error": f"fake_slack: {exc!r}"}
             answer = _Answer(status=500, payload=payload, error="fake_slack_exception")
         record(answer)
+        with self._cond:
+            delays = self._delays.get(method)
+            delay = delays.popleft() if delays else 0.0
+        if delay:
+            self._stopping.wait(delay)
         _write(req, answer)
 
     def _answer(

@@ -69,10 +69,12 @@ def test_a_burst_past_capacity_is_acknowledged_at_once_and_answered_later(
     class Stuck(KpiService):
         """Answers only when released, as a slow database would."""
 
-        def answer(self, text: str, today: date | None = None) -> Answer:
+        def answer(
+            self, text: str, today: date | None = None, *, channel: str | None = None
+        ) -> Answer:
             entered.release()
             release.wait(10)
-            return super().answer(text, today)
+            return super().answer(text, today, channel=channel)
 
     with FakeSlack() as slack, ThreadPoolExecutor(max_workers=ANSWER_CAPACITY) as senders:
         settings = Settings.from_mapping(
