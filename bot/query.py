@@ -143,6 +143,22 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "change a digest (its creator or an admin)",
         "digest pause 3",
     ),
+    (
+        "alert add <scope> <kpi> <op> <value> | <kpi> drops <n>%",
+        "an alert in this channel when a KPI crosses a line or drops",
+        "alert add all roi drops 30%",
+    ),
+    (
+        "alert list | history [id] | pause | resume | remove <id> | snooze <id> <duration>",
+        "this channel's alerts and what they did; change one (its creator or an admin)",
+        "alert snooze 3 2h",
+    ),
+    (
+        "access [#channel | here] [platform … | account … | campaign …] | list | clear",
+        "what this channel may see; admins limit a channel to some platforms, accounts or "
+        "campaigns",
+        "access here platform meta_ads",
+    ),
     ("help", "this help", "help"),
 )
 

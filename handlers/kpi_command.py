@@ -14,6 +14,12 @@ from handlers.alert import alert_reply, is_alert_command
 from handlers.digest import digest_reply, is_digest_command
 
 
+def typed_text(text: str) -> str:
+    """The command as the user typed it: Slack sends `&`, `<` and `>` of a slash command's
+    text as HTML entities (its control characters), so `roi < 0` arrives as `roi &lt; 0`."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def answer(deps: SlackDeps, command: dict[str, Any]) -> dict[str, Any]:
     """The reply to one /kpi, once its sender is admitted (users.info runs here, in the
     answering work, so it never makes the acknowledgement late)."""
@@ -21,7 +27,8 @@ def answer(deps: SlackDeps, command: dict[str, Any]) -> dict[str, Any]:
     refused = refusal(deps, viewer)
     if refused is not None:
         return refused
-    text = str(command.get("text") or "")
+    text = typed_text(str(command.get("text") or ""))
+    command = {**command, "text": text}
     if is_digest_command(text):
         return digest_reply(deps, command)
     if is_alert_command(text):

@@ -10,8 +10,6 @@ authenticated) and is not recorded either.
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,9 +21,7 @@ from slack_bolt.middleware import Middleware
 from bot.actions import ACTION_SHARE
 from bot.render.alert_blocks import ACTION_ACK, ACTION_MUTE, ACTION_SNOOZE_DAY, ACTION_SNOOZE_WEEK
 from bot.slack.replies import SlackDeps
-from bot.slack.request_log import FAILED, describe
-
-log = logging.getLogger("kpibot.requests")
+from bot.slack.request_log import FAILED, IGNORED
 
 # Bolt refuses a request whose timestamp is further than this from its clock.
 SLACK_WINDOW = timedelta(minutes=5)
@@ -127,8 +123,8 @@ class IgnoreReplays(Middleware):
             return self._fail_closed(req, error)
         if first:
             return next()
-        fields = describe(req.body) | {"channel": str(req.context.channel_id or "")}
-        log.info("slack_request_refused %s", json.dumps(fields | {"reason": "replay"}))
+        # LoggedApp's one line for this request says `"outcome": "ignored", "reason": "replay"`.
+        req.context[IGNORED] = "replay"
         return BoltResponse(status=200, body="")
 
     def _fail_closed(self, req: BoltRequest, error: Exception) -> BoltResponse:

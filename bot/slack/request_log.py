@@ -15,6 +15,10 @@ log = logging.getLogger("kpibot.requests")
 FAILED = "kpibot_failed"
 """Context key the error handler sets, so a request answered with an apology logs as error."""
 
+IGNORED = "kpibot_ignored"
+"""Context key a middleware sets to the reason it acknowledged a request and did nothing
+(`replay`): the request's one line says so, with outcome `ignored`."""
+
 
 def _field(container: Any, key: str) -> str:
     return str(container.get(key, ""))[:100] if isinstance(container, dict) else ""
@@ -30,6 +34,7 @@ def describe(body: Any) -> dict[str, str]:
             "kind": "command",
             "command": _field(body, "command"),
             "user": _field(body, "user_id"),
+            "channel": _field(body, "channel_id"),
         }
     actions = body.get("actions")
     first = actions[0] if isinstance(actions, list) and actions else {}
@@ -37,6 +42,7 @@ def describe(body: Any) -> dict[str, str]:
         "kind": _field(body, "type") or "unknown",
         "action": _field(first, "action_id"),
         "user": _field(body.get("user"), "id"),
+        "channel": _field(body.get("channel"), "id"),
     }
 
 
@@ -52,12 +58,17 @@ class LoggedApp(App):
             return response
         finally:
             fields = describe(req.body)
-            failed = bool(req.context.get(FAILED))
+            ignored = req.context.get(IGNORED)
+            if req.context.get(FAILED):
+                outcome = "error"
+            elif ignored and status == 200:
+                outcome = "ignored"
+                fields["reason"] = str(ignored)
+            else:
+                outcome = {200: "ok", 401: "unauthorized"}.get(status, "error")
             fields.update(
                 status=str(status),
-                outcome="error"
-                if failed
-                else {200: "ok", 401: "unauthorized"}.get(status, "error"),
+                outcome=outcome,
                 latency_ms=f"{(time.perf_counter() - started) * 1000:.1f}",
             )
             log.info("slack_request %s", json.dumps(fields, sort_keys=True))

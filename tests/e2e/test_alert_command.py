@@ -130,6 +130,15 @@ def posted_in(app: ServedApp, channel: str) -> list[Call]:
 # --------------------------------------------------------------------------- commands
 
 
+def test_a_rule_typed_with_slacks_escaped_comparison_is_read_as_typed(app: ServedApp) -> None:
+    # Slack sends `<`, `>` and `&` of a command's text as HTML entities.
+    reply = say(app, "alert add all roi &lt; 0", channel="CESC1")
+    rule_id = added_id(reply)
+    (rule,) = stored(app, "CESC1")
+    assert rule.id == rule_id
+    assert "ROI < 0" in message_text(reply).replace("&lt;", "<")
+
+
 def test_add_stores_the_rule_and_echoes_it_with_value_and_baseline(app: ServedApp) -> None:
     reply = say(app, "alert add all roi drops 30%", channel="CADD1")
     text = message_text(reply)

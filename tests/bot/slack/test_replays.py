@@ -265,12 +265,20 @@ def _posts(slack: FakeSlack, name: str, settle: float = 0.5) -> list[dict[str, A
     return [call.json() for call in slack.calls_to(f"response/{name}")]
 
 
-def _refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        r.getMessage()
+def _request_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, str]]:
+    """The `slack_request` line of each request, without its latency."""
+    lines = [
+        json.loads(r.getMessage().removeprefix("slack_request "))
         for r in caplog.records
-        if r.name == "kpibot.requests" and "refused" in r.getMessage()
+        if r.name == "kpibot.requests" and r.getMessage().startswith("slack_request ")
     ]
+    for line in lines:
+        line.pop("latency_ms")
+    return lines
+
+
+def _refusals(caplog: pytest.LogCaptureFixture) -> list[dict[str, str]]:
+    return [line for line in _request_lines(caplog) if line.get("reason") == "replay"]
 
 
 def test_a_replayed_share_is_acknowledged_posts_once_and_is_logged_without_the_body(
@@ -287,14 +295,18 @@ def test_a_replayed_share_is_acknowledged_posts_once_and_is_logged_without_the_b
     assert [(r.status, r.body) for r in replays] == [(200, "")] * 3
     (posted,) = _posts(served.slack, "shared")
     assert posted["response_type"] == "in_channel"
+    # One line per request: the first acted on, each replay ignored.
+    lines = _request_lines(caplog)
+    assert [line["outcome"] for line in lines] == ["ok", "ignored", "ignored", "ignored"]
     refusals = _refusals(caplog)
     assert len(refusals) == 3
-    fields = json.loads(refusals[0].split(" ", 1)[1])
-    assert fields == {
+    assert refusals[0] == {
         "kind": "block_actions",
         "action": ACTION_SHARE,
         "user": "U1",
         "channel": "C1",
+        "status": "200",
+        "outcome": "ignored",
         "reason": "replay",
     }
     logged = "\n".join(r.getMessage() for r in caplog.records)
