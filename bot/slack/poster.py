@@ -14,16 +14,13 @@ from urllib.error import HTTPError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RetryHandler
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from slack_sdk.web import SlackResponse
 
 from bot.access.identity import IdentityUnavailable, Installation, Person
 from bot.config import Settings
 from bot.delivery.posting import Outcome, PostFailure, classify
 from bot.slack.clients import HTTP_TIMEOUT_SECONDS
+from bot.slack.retries import RetryPolicy, SleepSlots
 
 IN_PLACE_RETRIES = 2
 """5xx / connection retries inside one post (about 1.5 s); longer waits belong to the ledger."""
@@ -37,11 +34,11 @@ ARCHIVED = "{name} is archived: digests cannot be posted there."
 
 
 def posting_handlers() -> list[RetryHandler]:
-    """5xx and connection errors, briefly; deliberately no 429 handler (it would sleep)."""
-    return [
-        ServerErrorRetryHandler(max_retry_count=IN_PLACE_RETRIES),
-        ConnectionErrorRetryHandler(max_retry_count=IN_PLACE_RETRIES),
-    ]
+    """5xx and failures to connect, briefly, each logged; never a 429 (no sleep slot: the
+    ledger waits instead), and never a request that may have reached Slack (a reset or a
+    disconnect after sending: repeating a chat.postMessage could post it twice)."""
+    policy = RetryPolicy(retry_after_cap=0.0, slots=SleepSlots(0), attempts=IN_PLACE_RETRIES)
+    return policy.handlers("scheduled post", after_sent=False)
 
 
 def posting_client(settings: Settings) -> WebClient:
