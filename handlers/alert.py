@@ -55,7 +55,7 @@ def _reply(deps: SlackDeps, command: dict[str, Any]) -> dict[str, Any]:
     if action == "history":
         rule_id = alert_id(rest, action) if rest else None
         # Without an id: this channel's rules, as `alert list` shows them.
-        entries = alerts.history(rule_id, channel=None if rule_id else channel)
+        entries = alerts.history(rule_id, channel=None if rule_id else channel, viewer=channel)
         return history_message(entries, rule_id)
     if action in CHANGES:
         rule_id = alert_id(rest[:1], action)
@@ -63,9 +63,11 @@ def _reply(deps: SlackDeps, command: dict[str, Any]) -> dict[str, Any]:
         if action == "snooze" and not duration:
             raise QueryError(messages.alert_bad_duration(""))
         try:
-            view = change_alert(alerts, deps.slack, rule_id, action, user=user, duration=duration)
+            view = change_alert(
+                alerts, deps.slack, rule_id, action, user=user, duration=duration, viewer=channel
+            )
         except NotAllowed:
-            return not_yours_message(rule_id, alerts.get(rule_id).created_by)
+            return not_yours_message(rule_id, alerts.get(rule_id, viewer=channel).created_by)
         return changed_message(action, rule_id, view)
     raise QueryError(messages.alert_usage(action or None))
 

@@ -63,17 +63,21 @@ def register(app: App, deps: SlackDeps) -> None:
                     raise QueryError(messages.ALERTS_NOT_SET_UP)
                 ref = IncidentRef.decode(_value(body))
                 user = _user(body)
+                # Pressed in a limited channel, another channel's rule does not exist.
+                viewer = action_viewer(body).channel
                 admin = False
                 if action is not Action.ACKNOWLEDGE:
-                    rule = alerts.get(ref.rule_id)
+                    rule = alerts.get(ref.rule_id, viewer=viewer)
                     if user not in (rule.created_by, rule.rule.notify):
                         admin = is_admin(deps.slack, user)
                 try:
-                    notice = alerts.act(ref, action, user=user, is_admin=admin, length=length)
+                    notice = alerts.act(
+                        ref, action, user=user, is_admin=admin, length=length, viewer=viewer
+                    )
                 except NotAllowed:
                     # Said with the creator as a mention (the generic error reply would escape
                     # it into visible angle brackets), to the presser only; the alert stays.
-                    creator = alerts.get(ref.rule_id).created_by
+                    creator = alerts.get(ref.rule_id, viewer=viewer).created_by
                     refused = as_response(
                         not_yours_message(ref.rule_id, creator), replace_original=False
                     )

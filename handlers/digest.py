@@ -57,16 +57,19 @@ def _reply(deps: SlackDeps, command: dict[str, Any]) -> dict[str, Any]:
     if action in CHANGES:
         subscription_id = digest_id(rest, action)
         try:
-            changed = change_digest(digests, deps.slack, subscription_id, action, user=user)
+            changed = change_digest(
+                digests, deps.slack, subscription_id, action, user=user, viewer=channel
+            )
         except NotAllowed:
-            return not_yours_message(subscription_id, digests.get(subscription_id).created_by)
+            creator = digests.get(subscription_id, viewer=channel).created_by
+            return not_yours_message(subscription_id, creator)
         return changed_message(action, subscription_id, changed)
     if action == "preview":
         subscription_id = _only_or_named(digests, rest, channel)
-        return digest_message(digests.preview(subscription_id))
+        return digest_message(digests.preview(subscription_id, viewer=channel))
     if action == "send":
         subscription_id = digest_id(rest, action)
-        report = digests.send(subscription_id)
+        report = digests.send(subscription_id, viewer=channel)
         return sent_message(
             subscription_id,
             digests.get(subscription_id).channel,

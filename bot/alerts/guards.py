@@ -31,11 +31,13 @@ def change_alert(
     *,
     user: str,
     duration: str | None = None,
+    viewer: str | None = None,
 ) -> RuleView | None:
     """pause, resume, remove or snooze as a Slack user: users.info only for someone who is
-    neither the rule's creator nor the person it notifies."""
-    rule = alerts.get(rule_id)
+    neither the rule's creator nor the person it notifies; from `viewer`, a limited channel,
+    another channel's rule is not found."""
+    rule = alerts.get(rule_id, viewer=viewer)
     admin = user not in (rule.created_by, rule.rule.notify) and is_admin(workspace, user)
     if action == "snooze":
-        return alerts.snooze(rule_id, duration or "", user=user, is_admin=admin)
-    return alerts.change(rule_id, action, user=user, is_admin=admin)
+        return alerts.snooze(rule_id, duration or "", user=user, is_admin=admin, viewer=viewer)
+    return alerts.change(rule_id, action, user=user, is_admin=admin, viewer=viewer)

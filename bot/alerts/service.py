@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.access.owners import hidden_from
 from bot.alerts.delivery import KIND, AlertPosting, Render, ledger_key, parse_key
 from bot.alerts.durations import parse_duration
 from bot.alerts.lifecycle import DEFAULT_REPEAT, AlertState, Post
@@ -154,9 +155,13 @@ class AlertService:
             raise NothingToShow(messages.CHANNEL_SEES_NOTHING)
         return index
 
-    def get(self, rule_id: int) -> StoredRule:
+    def get(self, rule_id: int, *, viewer: str | None = None) -> StoredRule:
+        """The rule; asked from `viewer`, a limited channel, another channel's is not found,
+        as an unknown id (None: the CLI and the checks, which see every channel's)."""
         with session_scope(self.sessions) as session:
             found = alerts.get_rule(session, rule_id)
+            if found is not None and hidden_from(session, viewer, found.channel):
+                found = None
         if found is None:
             raise AlertNotFound(messages.no_alert(rule_id))
         return found
@@ -180,11 +185,18 @@ class AlertService:
         return _view(rule, _by_rule(shown_statuses(stored, [rule], views)), names)
 
     def change(
-        self, rule_id: int, action: str, *, user: str | None, is_admin: bool
+        self,
+        rule_id: int,
+        action: str,
+        *,
+        user: str | None,
+        is_admin: bool,
+        viewer: str | None = None,
     ) -> RuleView | None:
         """pause, resume (also clears its snooze and mutes) or remove; only its creator or a
-        workspace admin may (user None: the CLI, run by whoever runs kpibot)."""
-        found = self.get(rule_id)
+        workspace admin may (user None: the CLI, run by whoever runs kpibot), and only from a
+        channel that may know of it."""
+        found = self.get(rule_id, viewer=viewer)
         self._allowed(found, user, is_admin)
         now = self.clock()
         with session_scope(self.sessions) as session:
@@ -201,9 +213,17 @@ class AlertService:
             alerts.unmute(self.engine, rule_id, now)
         return self.view(rule_id)
 
-    def snooze(self, rule_id: int, duration: str, *, user: str | None, is_admin: bool) -> RuleView:
+    def snooze(
+        self,
+        rule_id: int,
+        duration: str,
+        *,
+        user: str | None,
+        is_admin: bool,
+        viewer: str | None = None,
+    ) -> RuleView:
         """No new alerts or reminders from the rule until the time is up (it still resolves)."""
-        found = self.get(rule_id)
+        found = self.get(rule_id, viewer=viewer)
         length = parse_duration(duration)
         self._allowed(found, user, is_admin)
         now = self.clock()
@@ -225,9 +245,9 @@ class AlertService:
     ) -> list[HistoryEntry]:
         """Newest first, each with the ledger status of its post: one rule's, one channel's
         rules', or all; never a campaign the rule's channel (nor `viewer`, the channel asking)
-        may not see."""
+        may not see, and from a limited `viewer` never another channel's rule by id."""
         if rule_id is not None:
-            self.get(rule_id)
+            self.get(rule_id, viewer=viewer)
         with session_scope(self.sessions) as session:
             entries = alerts.history(session, rule_id, limit, channel=channel)
             views = self.directory.views(session)
@@ -602,13 +622,15 @@ class AlertService:
         user: str,
         is_admin: bool = False,
         length: timedelta | None = None,
+        viewer: str | None = None,
     ) -> Notice:
         """Acknowledge, snooze or mute one incident; the Notice to redraw its message with.
 
         Anyone in the channel may acknowledge; snoozing and muting change what the rule tells
-        everyone, so they are for its creator, the person it notifies, or an admin.
+        everyone, so they are for its creator, the person it notifies, or an admin. Pressed in
+        `viewer`, a limited channel, another channel's rule is not found.
         """
-        rule = self.get(ref.rule_id)
+        rule = self.get(ref.rule_id, viewer=viewer)
         if action is not Action.ACKNOWLEDGE:
             self._allowed(rule, user, is_admin)
         with session_scope(self.sessions) as session:

@@ -89,12 +89,13 @@ def change_digest(
     action: str,
     *,
     user: str,
+    viewer: str | None = None,
 ) -> DigestView | None:
     """pause, resume or remove as a Slack user: users.info is asked only when the user is not
-    the digest's creator."""
-    creator = digests.get(subscription_id).created_by
+    the digest's creator; from `viewer`, a limited channel, another channel's is not found."""
+    creator = digests.get(subscription_id, viewer=viewer).created_by
     admin = user != creator and is_admin(workspace, user)
-    return digests.change(subscription_id, action, user=user, is_admin=admin)
+    return digests.change(subscription_id, action, user=user, is_admin=admin, viewer=viewer)
 
 
 def last_delivery_error(digests: DigestService, subscription_id: int) -> str | None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
 from bot.access.model import Visibility
+from bot.access.owners import hidden_from
 from bot.campaign import CampaignInfo
 from bot.delivery.posting import GiveUp, Poster, PostFailure, next_step
 from bot.digests.content import (
@@ -159,19 +160,29 @@ class DigestService:
             for s in found
         ]
 
-    def get(self, subscription_id: int) -> digests.Subscription:
+    def get(self, subscription_id: int, *, viewer: str | None = None) -> digests.Subscription:
+        """The subscription; asked from `viewer`, a limited channel, another channel's is not
+        found, as an unknown id (None: the CLI, which sees every channel's)."""
         with session_scope(self.sessions) as session:
             found = digests.get_subscription(session, subscription_id)
+            if found is not None and hidden_from(session, viewer, found.channel):
+                found = None
         if found is None:
             raise DigestNotFound(messages.no_digest(subscription_id))
         return found
 
     def change(
-        self, subscription_id: int, action: str, *, user: str | None, is_admin: bool
+        self,
+        subscription_id: int,
+        action: str,
+        *,
+        user: str | None,
+        is_admin: bool,
+        viewer: str | None = None,
     ) -> DigestView | None:
         """pause, resume or remove; only its creator or a workspace admin may (user None: the
-        CLI, run by whoever runs kpibot)."""
-        found = self.get(subscription_id)
+        CLI, run by whoever runs kpibot), and only from a channel that may know of it."""
+        found = self.get(subscription_id, viewer=viewer)
         if user is not None and user != found.created_by and not is_admin:
             raise NotAllowed(messages.digest_not_yours(subscription_id, found.created_by))
         now = self.clock()
@@ -200,11 +211,7 @@ class DigestService:
     ) -> DigestPreview:
         """The digest as it would be posted at `now` (default: the current time); asked from
         `viewer`, a limited channel, another channel's digest is not found (it may show more)."""
-        subscription = self.get(subscription_id)
-        if viewer is not None and viewer != subscription.channel:
-            with session_scope(self.sessions) as session:
-                if visibility_of(session, viewer).limited:
-                    raise DigestNotFound(messages.no_digest(subscription_id))
+        subscription = self.get(subscription_id, viewer=viewer)
         moment = now or self.clock()
         return self._build([subscription], moment, with_trend=False)[subscription.id]
 
@@ -351,9 +358,12 @@ class DigestService:
             self._deliver(s, local_day.isoformat(), preview, moment, report)
         return report
 
-    def send(self, subscription_id: int, now: datetime | None = None) -> RunReport:
-        """Post a digest now, whatever its schedule (once per request: a fresh ledger key)."""
-        subscription = self.get(subscription_id)
+    def send(
+        self, subscription_id: int, now: datetime | None = None, *, viewer: str | None = None
+    ) -> RunReport:
+        """Post a digest now, whatever its schedule (once per request: a fresh ledger key);
+        asked from `viewer`, a limited channel, another channel's digest is not found."""
+        subscription = self.get(subscription_id, viewer=viewer)
         moment = now or self.clock()
         preview = self._build([subscription], moment, with_trend=self.chart is not None)
         report = RunReport(due=1)
