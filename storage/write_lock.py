@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import Connection, RootTransaction
+from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from storage.database import SQLITE_BEGIN
 
@@ -63,3 +65,29 @@ def begin_write(
     finally:
         connection.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
         driver.execute(f"PRAGMA busy_timeout={usual}")
+
+
+@contextmanager
+def write_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """session_scope for a unit of work that reads, then writes: on SQLite its transaction
+    takes the write lock when it begins (begin_write), so another writer committing between
+    the read and the write makes it wait its turn instead of failing with "database is
+    locked". Commit on success, roll back on any error. Nothing inside may start another
+    write of its own on SQLite: it would wait for this one's lock."""
+    bind = factory.kw.get("bind")
+    assert isinstance(bind, Engine), "write_scope needs a sessionmaker bound to an engine"
+    with bind.connect() as connection:
+        transaction = begin_write(connection)
+        # The session joins the transaction begun here; committing it is ours to do.
+        session = factory(bind=connection, join_transaction_mode="rollback_only")
+        try:
+            yield session
+            session.flush()
+            transaction.commit()
+        except BaseException:
+            session.rollback()
+            if transaction.is_active:
+                transaction.rollback()
+            raise
+        finally:
+            session.close()

@@ -22,6 +22,7 @@ from bot.matching import CampaignIndex
 from bot.query import QueryError
 from storage import access as stored
 from storage.database import session_scope
+from storage.write_lock import write_scope
 
 log = logging.getLogger("kpibot.access")
 
@@ -174,14 +175,14 @@ class AccessService:
         except LimitError as exc:
             raise BadLimit(str(exc)) from exc
         now = self._clock()
-        with session_scope(self.sessions) as session:
+        with write_scope(self.sessions) as session:
             limit = stored.set_limit(session, channel, sees, by=by, now=now)
             index = self._campaigns(session)
             return _sight(index, channel, limit.sees, limit.set_by, limit.set_at)
 
     def clear(self, channel: str) -> bool:
         """Remove the channel's limit; False when it had none."""
-        with session_scope(self.sessions) as session:
+        with write_scope(self.sessions) as session:
             return stored.clear_limit(session, channel)
 
 

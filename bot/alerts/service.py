@@ -60,6 +60,7 @@ from storage.access import visibility_of
 from storage.database import session_scope
 from storage.digests import accounts_last_day
 from storage.metrics import latest_day, totals_by_campaign
+from storage.write_lock import write_scope
 
 log = logging.getLogger("kpibot.alerts")
 
@@ -131,7 +132,7 @@ class AlertService:
         Campaign names resolve only among the campaigns the channel may see.
         """
         rule = parse_rule(words)
-        with session_scope(self.sessions) as session:
+        with write_scope(self.sessions) as session:
             index = self._visible(session, channel)
             rule = replace(rule, scope=_canonical_scope(rule.scope, index))
             stored = alerts.add_rule(
@@ -199,7 +200,7 @@ class AlertService:
         found = self.get(rule_id, viewer=viewer)
         self._allowed(found, user, is_admin)
         now = self.clock()
-        with session_scope(self.sessions) as session:
+        with write_scope(self.sessions) as session:
             if action == "remove":
                 alerts.remove_rule(session, rule_id)
                 return None
@@ -227,7 +228,7 @@ class AlertService:
         length = parse_duration(duration)
         self._allowed(found, user, is_admin)
         now = self.clock()
-        with session_scope(self.sessions) as session:
+        with write_scope(self.sessions) as session:
             alerts.update_rule(session, rule_id, now, snoozed_until=now + length)
         return self.view(rule_id)
 

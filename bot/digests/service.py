@@ -44,6 +44,7 @@ from storage import deliveries, digests
 from storage.access import visibility_of
 from storage.database import session_scope
 from storage.metrics import daily_money, totals_by_campaign
+from storage.write_lock import write_scope
 
 log = logging.getLogger("kpibot.digests")
 
@@ -133,7 +134,7 @@ class DigestService:
         Campaign names resolve only among the campaigns the channel may see.
         """
         spec = parse_digest_words(words, self.default_timezone)
-        with session_scope(self.sessions) as session:
+        with write_scope(self.sessions) as session:
             sees = visibility_of(session, channel)
             index = self.directory.visible(session, sees)
             if sees.limited and not index.campaigns:
@@ -186,7 +187,7 @@ class DigestService:
         if user is not None and user != found.created_by and not is_admin:
             raise NotAllowed(messages.digest_not_yours(subscription_id, found.created_by))
         now = self.clock()
-        with session_scope(self.sessions) as session:
+        with write_scope(self.sessions) as session:
             if action == "remove":
                 digests.remove_subscription(session, subscription_id)
                 return None
