@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -27,7 +27,7 @@ from bot.composition import Components, build, database_engine, with_database
 from bot.config import Settings, SettingsError
 from bot.importing.cells import DateWindow
 from bot.importing.history import history_json, history_lines, import_history
-from bot.importing.run import ImportFailed, ImportSummary, import_file
+from bot.importing.run import ImportBatch, ImportFailed, ImportSummary, import_file, import_files
 from bot.money import MoneyError, normalize_currency
 from bot.query import QueryError
 from bot.render.json_answer import answer_json, error_json
@@ -97,6 +97,9 @@ def _fail(ctx: click.Context, code: str, message: str) -> NoReturn:
     raise SystemExit(EXIT_FAILED)
 
 
+_T = TypeVar("_T")
+
+
 @click.group(cls=_KpibotGroup, help=messages.CLI_HELP)
 @click.option("--db", "database_url", metavar="URL", help=messages.DB_OPTION_HELP)
 @click.pass_context
@@ -116,6 +119,12 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     help="Files are `;`-separated with `,` as decimal mark (Danish Excel, Google Sheets in "
     "Danish). Default: KPIBOT_IMPORT_LOCALE (en: no, da: yes).",
 )
+@click.option(
+    "--as-one",
+    is_flag=True,
+    help="The files are shards of one export: one transaction for all of them (one failing "
+    "writes none), and a campaign-day split across files is summed.",
+)
 @click.pass_context
 def import_command(
     ctx: click.Context,
@@ -123,8 +132,10 @@ def import_command(
     dry_run: bool,
     currency: str | None,
     decimal_comma: bool | None,
+    as_one: bool,
 ) -> None:
-    """Import native or Fivetran CSV files (plain or .gz); each file lands whole or not at all.
+    """Import native or Fivetran CSV files (plain or .gz); each file lands whole or not at all
+    (with --as-one: all of them, or none).
 
     `kpibot import runs` lists past imports, like `kpibot imports`.
     """
@@ -138,19 +149,28 @@ def import_command(
         raise click.BadParameter(str(exc), param_hint="--currency") from exc
     # A big file may take minutes, and the operator watches it: no statement timeout.
     components = _components(ctx, long_statements=True)
-    run = partial(
-        import_file,
-        components.engine,
-        default_currency=default_currency,
-        currency_chosen=currency is not None,
-        dry_run=dry_run,
-        decimal_comma=settings.import_decimal_comma if decimal_comma is None else decimal_comma,
-        window=DateWindow(
+    options: dict[str, Any] = {
+        "default_currency": default_currency,
+        "currency_chosen": currency is not None,
+        "dry_run": dry_run,
+        "decimal_comma": settings.import_decimal_comma if decimal_comma is None else decimal_comma,
+        "window": DateWindow(
             settings.import_earliest_date,
             datetime.now(settings.tz).date(),
             settings.import_max_days_ahead,
         ),
-    )
+    }
+    if as_one:
+        try:
+            ok = _import_as_one(components, files, options, Console(stderr=True))
+            if ok and not dry_run and settings.slack_bot_token:
+                _check_alerts(components)
+        finally:
+            components.dispose()
+        if not ok:
+            raise SystemExit(1)
+        return
+    run = partial(import_file, components.engine, **options)
     out = Console(stderr=True)
     failed = 0
     landed = 0
@@ -184,6 +204,36 @@ def import_command(
         raise SystemExit(1)
 
 
+def _import_as_one(
+    components: Components, files: tuple[Path, ...], options: dict[str, Any], out: Console
+) -> bool:
+    """Import the files as one unit and print each file's outcome; whether they landed."""
+    named = ", ".join(map(str, files))
+    try:
+        batch: ImportBatch = _with_progress(
+            partial(import_files, components.engine, files, as_one=True, **options),
+            f"{len(files)} files",
+            out,
+        )
+    except SQLAlchemyError as exc:
+        click.echo(f"{named}: not imported, nothing was written: {_first_line(exc)}", err=True)
+        return False
+    if not batch.ok:
+        # One file's problems; the others say only that they were held back with it.
+        failed = next(f for f in batch.failures if f.unit or len(files) == 1)
+        click.echo(str(failed), err=True)
+        for warning in failed.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        return False
+    for summary in batch.summaries:
+        for warning in summary.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(summary.line())
+    if batch.unit is not None and len(files) > 1:
+        click.echo(batch.unit.line())
+    return True
+
+
 def _check_alerts(components: Components) -> None:
     """New data may fire or resolve alerts: evaluate them now rather than at the next hourly
     check. The import has landed whatever happens here."""
@@ -203,8 +253,13 @@ def _first_line(exc: SQLAlchemyError) -> str:
 
 
 def _import_one(run: Callable[..., ImportSummary], path: Path, out: Console) -> ImportSummary:
+    return _with_progress(partial(run, path), path.name, out)
+
+
+def _with_progress(run: Callable[..., _T], label: str, out: Console) -> _T:
+    """Call run(progress=, notify=) with a progress bar on a terminal, plain lines otherwise."""
     if not out.is_terminal:
-        return run(path, notify=lambda message: click.echo(message, err=True))
+        return run(notify=lambda message: click.echo(message, err=True))
     columns = (
         *Progress.get_default_columns()[:1],
         BarColumn(),
@@ -212,7 +267,7 @@ def _import_one(run: Callable[..., ImportSummary], path: Path, out: Console) -> 
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=out, transient=True) as progress:
-        task = progress.add_task(path.name, total=None)
+        task = progress.add_task(label, total=None)
 
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
@@ -220,7 +275,7 @@ def _import_one(run: Callable[..., ImportSummary], path: Path, out: Console) -> 
         def notify(message: str) -> None:
             progress.console.print(message, markup=False, highlight=False)
 
-        return run(path, progress=advance, notify=notify)
+        return run(progress=advance, notify=notify)
 
 
 @main.command("imports")

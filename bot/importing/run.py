@@ -1,66 +1,41 @@
-"""Import one file: parse and stage in batches, then replace campaign × day rows atomically."""
+"""Import files, each whole or not at all, or several as one unit; every attempt is logged
+in the import history (one run per file)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace as changed
 from datetime import UTC, date, datetime
-from decimal import Decimal
-from itertools import islice
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from bot.channels import platform_slug
 from bot.importing.cells import DateWindow
-from bot.importing.findings import MAX_PROBLEMS, Findings, Problem
-from bot.importing.formats import HeaderError, ImportFormat, SemicolonHeader, detect_format
-from bot.importing.rows import RowReader, StagedRow
-from bot.importing.separators import SAMPLE_ROWS, semicolon_hint
-from bot.importing.source import CsvSource, SourceError, open_source
-from bot.importing.summary import ImportFailed, ImportSummary
-from bot.importing.whole_file import (
-    conflict_problems,
-    duplicate_problems,
-    file_warnings,
-    new_campaign_warnings,
-    oversized_problems,
+from bot.importing.findings import MAX_PROBLEMS
+from bot.importing.landing import LoadOptions, Notify, Progress, land
+from bot.importing.summary import (
+    ImportBatch,
+    ImportFailed,
+    ImportSummary,
+    UnitSummary,
+    held_back,
 )
-from bot.money import from_micros
 from storage.imports import record_import_run
-from storage.loading import CampaignRecord, MergeResult, MetricsLoad, Resolution
+from storage.loading import ReplaceWindow
 from storage.write_lock import DatabaseBusy, begin_write
 
-__all__ = ["MAX_PROBLEMS", "ImportFailed", "ImportSummary", "import_file"]
-
-BATCH_ROWS = 10_000
-# A write phase that PostgreSQL aborted as a deadlock or serialization failure is tried again
-# (the staged rows stay in the temporary tables).
-WRITE_ATTEMPTS = 3
-_RETRYABLE_SQLSTATES = ("40P01", "40001")
-
-Progress = Callable[[int, int], None]
-Notify = Callable[[str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class _Options:
-    default_currency: str
-    window: DateWindow
-    decimal_comma: bool
-    currency_chosen: bool
-    dry_run: bool
-
-
-@dataclass(slots=True)
-class _Staged:
-    """A file parsed into the staging table, checked, not yet written."""
-
-    load: MetricsLoad
-    fmt: ImportFormat
-    reader: RowReader
-    rows: int
-    spend_by_ref: dict[int, int]
+__all__ = [
+    "MAX_PROBLEMS",
+    "ImportBatch",
+    "ImportFailed",
+    "ImportSummary",
+    "ReplaceWindow",
+    "UnitSummary",
+    "import_file",
+    "import_files",
+]
 
 
 def import_file(
@@ -74,6 +49,7 @@ def import_file(
     decimal_comma: bool = False,
     currency_chosen: bool = False,
     notify: Notify | None = None,
+    replace: ReplaceWindow | None = None,
 ) -> ImportSummary:
     """Import a native or Fivetran CSV whole, or raise ImportFailed and write nothing.
 
@@ -83,37 +59,132 @@ def import_file(
         currency_chosen: default_currency was chosen for this import (--currency), so a file
             without currencies needs no warning.
         notify: told about waits (another import holds the database), for stderr.
+        replace: delete every stored day of this platform account in this window first, in
+            the same transaction; every row of the file must lie inside it (a file with a
+            header and no rows then clears the window).
     """
-    started = datetime.now(UTC)
-    source = str(path)
-    options = _Options(
+    options = _options(default_currency, dry_run, window, decimal_comma, currency_chosen, replace)
+    summaries, _ = _import_unit(engine, [path], options, progress, notify)
+    return summaries[0]
+
+
+def import_files(
+    engine: Engine,
+    paths: Sequence[Path],
+    *,
+    as_one: bool,
+    default_currency: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    window: DateWindow | None = None,
+    decimal_comma: bool = False,
+    currency_chosen: bool = False,
+    notify: Notify | None = None,
+    replace: ReplaceWindow | None = None,
+) -> ImportBatch:
+    """Import several files: one after another, each whole or not at all; or, `as_one`, all
+    of them in one write transaction, so one file failing writes nothing of any of them.
+
+    As one, a campaign-day that several files hold is their rows rolled up together (Fivetran
+    shards of one export add up); files that would count a campaign-day twice are refused
+    (see bot.importing.unit). The other arguments are import_file's; progress counts bytes
+    over all the files, and a replace window needs the files imported as one.
+
+    Failures users can fix are outcomes (ImportFailed); a database error or a bug is raised
+    (as one: nothing was written; else the earlier files have landed).
+    """
+    if not paths:
+        raise ValueError("no files to import")
+    if replace is not None and not as_one and len(paths) > 1:
+        raise ValueError("a replace window covers several files only when imported as one")
+    options = _options(default_currency, dry_run, window, decimal_comma, currency_chosen, replace)
+    if not as_one:
+        outcomes: list[ImportSummary | ImportFailed] = []
+        for path in paths:
+            try:
+                outcomes += _import_unit(engine, [path], options, progress, notify)[0]
+            except ImportFailed as failed:
+                outcomes.append(failed)
+        return ImportBatch(False, tuple(outcomes))
+    try:
+        summaries, unit = _import_unit(engine, paths, options, progress, notify)
+    except ImportFailed as failed:
+        return ImportBatch(
+            True,
+            tuple(
+                failed
+                if str(path) == failed.source
+                else ImportFailed(str(path), [held_back(str(path), failed.source)], 1)
+                for path in paths
+            ),
+        )
+    return ImportBatch(True, tuple(summaries), unit)
+
+
+def _options(
+    default_currency: str,
+    dry_run: bool,
+    window: DateWindow | None,
+    decimal_comma: bool,
+    currency_chosen: bool,
+    replace: ReplaceWindow | None,
+) -> LoadOptions:
+    if replace is not None:
+        # As the importer stores them: 'Google Ads' is google_ads, accounts are trimmed.
+        replace = changed(
+            replace, platform=platform_slug(replace.platform), account=replace.account.strip()
+        )
+    return LoadOptions(
         default_currency,
         window or DateWindow.default(date.today()),
         decimal_comma,
         currency_chosen,
         dry_run,
+        replace,
     )
+
+
+def _import_unit(
+    engine: Engine,
+    paths: Sequence[Path],
+    options: LoadOptions,
+    progress: Progress | None,
+    notify: Notify | None,
+) -> tuple[list[ImportSummary], UnitSummary]:
+    """Land the files as one and log a run for each, whatever the outcome."""
+    started = datetime.now(UTC)
+    sources = [str(path) for path in paths]
     try:
-        summary = _load(engine, path, options, progress, notify)
+        # This module's begin_write, looked up now: a test may stand in for it.
+        summaries, unit = land(engine, paths, options, progress, notify, begin_write)
     except ImportFailed as failed:
-        _record_failure(engine, started, source, failed, str(failed), failed.format, failed.rows)
+        if len(sources) > 1:
+            failed.unit = tuple(s for s in sources if s != failed.source)
+        _record_failure(
+            engine, started, failed.source, failed, str(failed), failed.format, failed.rows
+        )
+        for source in failed.unit:
+            _record_failure(engine, started, source, failed, held_back(source, failed.source))
         raise
     except BaseException as exc:
         # A bug or a database error: logged as a failed run, then left to the caller.
-        _record_failure(engine, started, source, exc, _unexpected(exc))
+        for source in sources:
+            _record_failure(engine, started, source, exc, _unexpected(exc))
         raise
-    record_import_run(
-        engine,
-        started=started,
-        source=source,
-        fmt=summary.format,
-        rows=summary.rows,
-        campaigns=summary.campaigns,
-        days=summary.days,
-        result="dry-run" if dry_run else "ok",
-        message=summary.line(),
-    )
-    return summary
+    for summary in summaries:
+        message = summary.line() if len(summaries) == 1 else f"{summary.line()}\n{unit.line()}"
+        record_import_run(
+            engine,
+            started=started,
+            source=summary.source,
+            fmt=summary.format,
+            rows=summary.rows,
+            campaigns=summary.campaigns,
+            days=summary.days,
+            result="dry-run" if options.dry_run else "ok",
+            message=message,
+        )
+    return summaries, unit
 
 
 def _unexpected(exc: BaseException) -> str:
@@ -148,225 +219,3 @@ def _record_failure(
     except (SQLAlchemyError, DatabaseBusy) as log_error:
         # The database may be what failed: the original error is the one to report.
         exc.add_note(f"(the failed import could not be logged either: {log_error})")
-
-
-def _fail(
-    source: str,
-    problems: list[Problem] | Findings,
-    warnings: list[str] | None = None,
-    staged: _Staged | None = None,
-    fmt: ImportFormat | None = None,
-    rows: int = 0,
-) -> ImportFailed:
-    if isinstance(problems, Findings):
-        kept, total = problems.kept, problems.count
-    else:
-        kept, total = problems[:MAX_PROBLEMS], len(problems)
-    if staged is not None:
-        fmt, rows = staged.fmt, staged.rows
-    return ImportFailed(
-        source,
-        [p.render(source) for p in kept],
-        total,
-        warnings or [],
-        fmt.name if fmt is not None else "",
-        rows,
-    )
-
-
-def _load(
-    engine: Engine,
-    path: Path,
-    options: _Options,
-    progress: Progress | None,
-    notify: Notify | None,
-) -> ImportSummary:
-    source = str(path)
-    try:
-        with (
-            open_source(path, ";" if options.decimal_comma else ",") as csv_source,
-            engine.connect() as connection,
-        ):
-            staged = _stage(connection, csv_source, source, options, progress)
-            try:
-                return _write(connection, staged, source, options, notify)
-            finally:
-                _drop_staging(connection, staged.load)
-    except SourceError as exc:
-        where = source if exc.line is None else f"{source}:{exc.line}"
-        raise ImportFailed(source, [f"{where}: {exc}"], 1) from exc
-
-
-def _stage(
-    connection: Connection,
-    csv_source: CsvSource,
-    source: str,
-    options: _Options,
-    progress: Progress | None,
-) -> _Staged:
-    """Parse every row into the staging table and check the file as a whole (duplicates,
-    oversized sums); its own transaction, which touches only temporary tables."""
-    with connection.begin():
-        load = MetricsLoad(connection)
-        rows_iter = csv_source.rows()
-        first = next(rows_iter, None)
-        if first is None:
-            raise _fail(source, [Problem(1, "", "the file is empty; expected a header row")])
-        header = [cell.strip().lower() for cell in first[1]]
-        try:
-            fmt = detect_format(header, decimal_comma=options.decimal_comma)
-        except SemicolonHeader as exc:
-            sample = (cells for _, cells in islice(rows_iter, SAMPLE_ROWS))
-            hint = semicolon_hint(exc.fmt, exc.names, sample)
-            raise _fail(source, [Problem(first[0], "", hint)]) from exc
-        except HeaderError as exc:
-            raise _fail(source, [Problem(first[0], "", str(exc))]) from exc
-        reader = RowReader(
-            fmt, header, options.default_currency, options.window, options.decimal_comma
-        )
-        spend_by_ref: dict[int, int] = {}
-        batch: list[StagedRow] = []
-        rows = 0
-        for line, cells in rows_iter:
-            staged_row = reader.parse(line, cells)
-            rows += 1
-            if staged_row is None or reader.problems.count:
-                batch.clear()
-                continue
-            batch.append(staged_row)
-            ref = staged_row[1]
-            spend_by_ref[ref] = spend_by_ref.get(ref, 0) + staged_row[9]
-            if len(batch) >= BATCH_ROWS:
-                load.stage(batch)
-                batch.clear()
-                if progress is not None:
-                    progress(csv_source.position, csv_source.size)
-        load.stage(batch)
-        staged = _Staged(load, fmt, reader, rows, spend_by_ref)
-        warnings = _file_warnings(staged, source, options)
-        if reader.problems.count:
-            raise _fail(source, reader.problems, warnings, staged)
-        if rows == 0:
-            raise _fail(source, [Problem(first[0], "", "has a header but no data rows")])
-        duplicates = duplicate_problems(load, reader)
-        if duplicates.count:
-            raise _fail(source, duplicates, warnings, staged)
-        oversized = oversized_problems(load, reader, fmt)
-        if oversized:
-            raise _fail(source, oversized, warnings, staged)
-    if progress is not None:
-        progress(csv_source.size, csv_source.size)
-    return staged
-
-
-def _write(
-    connection: Connection,
-    staged: _Staged,
-    source: str,
-    options: _Options,
-    notify: Notify | None,
-) -> ImportSummary:
-    """Find or create the campaigns and replace their days, in one write transaction."""
-
-    def tell(message: str) -> None:
-        if notify is not None:
-            notify(f"{source}: {message}")
-
-    attempt = 1
-    while True:
-        try:
-            resolution, merged = _write_once(connection, staged, source, options, tell)
-            break
-        except OperationalError as exc:
-            sqlstate = getattr(exc.orig, "sqlstate", None)
-            if sqlstate not in _RETRYABLE_SQLSTATES or attempt == WRITE_ATTEMPTS:
-                raise
-        attempt += 1
-        tell("another import wrote the same rows at the same time; trying again…")
-    warnings = _file_warnings(staged, source, options) + new_campaign_warnings(
-        staged.reader,
-        source,
-        options.default_currency,
-        resolution.new_refs,
-        currency_chosen=options.currency_chosen,
-    )
-    return ImportSummary(
-        source=source,
-        format=staged.fmt.name,
-        rows=staged.rows,
-        campaigns=len(staged.reader.campaigns),
-        new_campaigns=merged.new_campaigns,
-        campaign_days=merged.campaign_days,
-        days=merged.days,
-        spend_by_currency=_spend_by_currency(staged),
-        warnings=warnings,
-        dry_run=options.dry_run,
-    )
-
-
-def _write_once(
-    connection: Connection,
-    staged: _Staged,
-    source: str,
-    options: _Options,
-    tell: Notify,
-) -> tuple[Resolution, MergeResult]:
-    try:
-        transaction = begin_write(connection, lambda: tell("waiting for another import to finish…"))
-    except DatabaseBusy as exc:
-        raise ImportFailed(
-            source, [f"{source}: not written, the database stayed busy ({exc}); try again"], 1
-        ) from exc
-    try:
-        resolution = staged.load.resolve_campaigns(_records(staged.reader))
-        if resolution.conflicts:
-            problems = conflict_problems(
-                staged.reader, resolution.conflicts, currency_chosen=options.currency_chosen
-            )
-            raise _fail(source, problems, None, staged)
-        merged = staged.load.merge(len(resolution.new_refs))
-    except BaseException:
-        if transaction.is_active:
-            transaction.rollback()
-        raise
-    if options.dry_run:
-        transaction.rollback()
-    else:
-        transaction.commit()
-    return resolution, merged
-
-
-def _drop_staging(connection: Connection, load: MetricsLoad) -> None:
-    """Free the temporary tables now: a pooled connection would keep them until reused."""
-    if connection.closed or connection.invalidated:
-        return
-    try:
-        if connection.in_transaction():
-            connection.rollback()
-        with connection.begin():
-            load.close()
-    except SQLAlchemyError:
-        pass  # the error that brought us here is the one to report; they go with the connection
-
-
-def _records(reader: RowReader) -> list[CampaignRecord]:
-    return [
-        CampaignRecord(i, c.platform, c.account, c.external_id, c.name, c.channel, c.currency)
-        for i, c in enumerate(reader.campaigns)
-    ]
-
-
-def _file_warnings(staged: _Staged, source: str, options: _Options) -> list[str]:
-    return file_warnings(
-        staged.reader, source, options.default_currency, currency_chosen=options.currency_chosen
-    )
-
-
-def _spend_by_currency(staged: _Staged) -> dict[str, str]:
-    spend: dict[str, int] = {}
-    for ref, micros in staged.spend_by_ref.items():
-        currency = staged.reader.campaigns[ref].currency
-        spend[currency] = spend.get(currency, 0) + micros
-    return {
-        code: f"{from_micros(m).quantize(Decimal('0.01')):f}" for code, m in sorted(spend.items())
-    }
