@@ -278,3 +278,46 @@ class SeenRequest(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Source(Base):
+    """A data source kpibot syncs from (bot.sources.model.SourceConfig) and how it is doing.
+
+    `options` and `secret_envs` are JSON objects of text; `secret_envs` holds the *names* of
+    the environment variables with the credentials, never a credential. `failing_since` is the
+    first failed run since the last success; `failing_noticed` says the ops channel was told.
+    """
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # meta | google-ads | csv-url
+    account: Mapped[str] = mapped_column(String(ACCOUNT_MAX), default="")
+    options: Mapped[str] = mapped_column(Text, default="{}")
+    secret_envs: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    data_through: Mapped[date | None] = mapped_column(Date, nullable=True)
+    last_rows: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    needs_new_token: Mapped[bool] = mapped_column(Boolean, default=False)
+    failing_noticed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SyncRun(Base):
+    """One sync of one source: the days it asked for, what it brought, how it ended."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_source_started", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    start_day: Mapped[date] = mapped_column(Date)
+    end_day: Mapped[date] = mapped_column(Date)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    outcome: Mapped[str] = mapped_column(String(16))  # running | ok | failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

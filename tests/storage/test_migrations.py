@@ -96,6 +96,21 @@ def test_0006_downgrades_and_upgrades_again(database_url: str) -> None:
         assert not {"channel_access", "seen_requests"} & tables
         assert "alert_rules" in tables
         command.upgrade(alembic_config(engine), "head")
-        assert head_revision(engine) == "0006"
+        assert head_revision(engine) == "0007"
+    finally:
+        engine.dispose()
+
+
+def test_0007_downgrades_and_upgrades_again(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "head")
+        command.downgrade(alembic_config(engine), "0006")
+        with engine.connect() as connection:
+            tables = set(engine.dialect.get_table_names(connection))
+        assert not {"sources", "sync_runs"} & tables
+        assert "channel_access" in tables
+        command.upgrade(alembic_config(engine), "head")
+        assert head_revision(engine) == "0007"
     finally:
         engine.dispose()
