@@ -23,6 +23,7 @@ from bot.answers import Suggestions
 from bot.cli_access import access_group
 from bot.cli_alert import alert_group
 from bot.cli_digest import digest_group
+from bot.cli_source import source_group, sync_command
 from bot.composition import Components, build, database_engine, with_database
 from bot.config import Settings, SettingsError
 from bot.importing.cells import DateWindow
@@ -466,6 +467,8 @@ def db_current(ctx: click.Context) -> None:
 
 
 main.add_command(digest_group)
+main.add_command(source_group)
+main.add_command(sync_command)
 main.add_command(alert_group)
 main.add_command(access_group)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +22,10 @@ from bot.slack.replays import ReplayGuard
 from storage.database import DEFAULT_BUSY_TIMEOUT, make_engine, session_factory
 from storage.schema import ensure_schema
 from storage.seen_requests import first_sighting
+
+if TYPE_CHECKING:  # requests and the importer load only for the commands that sync
+    from bot.sources.connectors import Connections
+    from bot.sources.sync import SyncService
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,43 @@ class Components:
         """Posting and the checks before it (membership, admins); None without a bot token."""
         poster = self.digests.poster
         return poster if isinstance(poster, SlackPoster) else None
+
+    @property
+    def connections(self) -> Connections:
+        """Connectors for the data sources, with the settings' base URLs and HTTP limits."""
+        from bot.sources.connectors import Connections
+        from bot.sources.http import Endpoints, HttpPolicy
+
+        settings = self.settings
+        return Connections(
+            Endpoints(
+                meta_graph_url=settings.meta_graph_url,
+                google_ads_api_url=settings.google_ads_api_url,
+                google_oauth_token_url=settings.google_oauth_token_url,
+            ),
+            HttpPolicy(),
+        )
+
+    @property
+    def sync(self) -> SyncService:
+        """Syncing the data sources; after a successful sync the alerts are evaluated (when
+        kpibot can post them)."""
+        from bot.sources.sync import SyncService
+
+        settings = self.settings
+        connections = self.connections
+        return SyncService(
+            self.engine,
+            connect=connections.connect,
+            download=connections.download,
+            default_currency=settings.default_currency,
+            tz=settings.tz,
+            lookback_days=settings.sync_lookback_days,
+            failing_after=settings.source_failing_after,
+            poster=self.digests.poster,
+            ops_channel=settings.ops_channel,
+            after_sync=self.alerts.check if self.digests.poster is not None else None,
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()

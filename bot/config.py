@@ -16,6 +16,11 @@ from dotenv import dotenv_values
 from bot.importing.cells import EARLIEST_DAY, MAX_DAYS_AHEAD, exact_day
 from bot.kpi import Economics
 from bot.money import MoneyError, normalize_currency
+from bot.sources.model import (
+    DEFAULT_GOOGLE_ADS_API_URL,
+    DEFAULT_GOOGLE_OAUTH_TOKEN_URL,
+    DEFAULT_META_GRAPH_URL,
+)
 
 
 class SettingsError(ValueError):
@@ -58,6 +63,13 @@ class Settings:
     allow_guests: bool = False
     allow_external: bool = False
     user_cache: timedelta = timedelta(minutes=10)
+    meta_graph_url: str = DEFAULT_META_GRAPH_URL
+    google_ads_api_url: str = DEFAULT_GOOGLE_ADS_API_URL
+    google_oauth_token_url: str = DEFAULT_GOOGLE_OAUTH_TOKEN_URL
+    sync_every: timedelta = timedelta(hours=1)
+    sync_lookback_days: int = 7
+    source_failing_after: timedelta = timedelta(hours=6)
+    ops_channel: str | None = None
 
     @property
     def import_decimal_comma(self) -> bool:
@@ -132,6 +144,15 @@ class Settings:
             allow_guests=_flag(env, "KPIBOT_ALLOW_GUESTS"),
             allow_external=_flag(env, "KPIBOT_ALLOW_EXTERNAL"),
             user_cache=_seconds(env, "KPIBOT_USER_CACHE", 600, 0, 86400),
+            meta_graph_url=_base_url(env, "META_GRAPH_URL", DEFAULT_META_GRAPH_URL),
+            google_ads_api_url=_base_url(env, "GOOGLE_ADS_API_URL", DEFAULT_GOOGLE_ADS_API_URL),
+            google_oauth_token_url=_base_url(
+                env, "GOOGLE_OAUTH_TOKEN_URL", DEFAULT_GOOGLE_OAUTH_TOKEN_URL
+            ),
+            sync_every=_positive_duration(env, "KPIBOT_SYNC_EVERY", timedelta(hours=1)),
+            sync_lookback_days=_lookback(env),
+            source_failing_after=_duration(env, "KPIBOT_SOURCE_FAILING_AFTER", timedelta(hours=6)),
+            ops_channel=env.get("KPIBOT_OPS_CHANNEL", "").strip() or None,
         )
 
 
@@ -174,6 +195,29 @@ def _import_locale(env: Mapping[str, str]) -> str:
             "(`;`-separated, decimal commas, as Danish Excel saves CSV)"
         )
     return locale
+
+
+def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
+    """An http(s) base URL without a trailing slash."""
+    text = env.get(name, "").strip() or default
+    if not text.startswith(("https://", "http://")) or len(text) < 10:
+        raise SettingsError(f"{name}={text!r} is not an http(s) URL; e.g. {default}")
+    return text.rstrip("/")
+
+
+MAX_LOOKBACK_DAYS = 90
+
+
+def _lookback(env: Mapping[str, str]) -> int:
+    text = env.get("KPIBOT_SYNC_LOOKBACK_DAYS", "").strip()
+    if not text:
+        return 7
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LOOKBACK_DAYS:
+        raise SettingsError(
+            f"KPIBOT_SYNC_LOOKBACK_DAYS={text!r} must be a whole number of days from 1 to "
+            f"{MAX_LOOKBACK_DAYS}"
+        )
+    return int(text)
 
 
 def _api_url(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 CLI_HELP = (
     "kpibot: campaign KPIs you can trust, in Slack and in the terminal. "
@@ -775,3 +775,35 @@ def access_limits_title(count: int) -> str:
 
 def access_more_limits(count: int) -> str:
     return f"… and {count:,} more: `kpibot access list` shows them all."
+
+
+# ── Data sources (kpibot source …, kpibot sync, /kpi sources) ─────────────────────────────
+
+SOURCES_NONE = (
+    "No data sources yet. Add one with `kpibot source add meta|google-ads|csv-url <name> …`."
+)
+
+
+def source_failing(name: str, since: datetime, error: str, needs_new_token: bool) -> str:
+    """The ops channel's one notice that a source has been failing too long (mrkdwn)."""
+    from bot.render.mrkdwn import escaped
+
+    fix = (
+        " It needs a new token: update the credentials, then `kpibot source test`."
+        if (needs_new_token)
+        else ""
+    )
+    return (
+        f":warning: Data source *{escaped(name, 80)}* has been failing since "
+        f"{since:%Y-%m-%d %H:%M} UTC: {escaped(error.splitlines()[0] if error else '', 500)}."
+        f"{fix} Its data is not being refreshed; the last good data is kept."
+    )
+
+
+def source_recovered(name: str, through: date) -> str:
+    from bot.render.mrkdwn import escaped
+
+    return (
+        f":white_check_mark: Data source *{escaped(name, 80)}* syncs again: data through "
+        f"{through.isoformat()}."
+    )

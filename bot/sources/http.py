@@ -14,13 +14,17 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from bot.sources.model import Fetched, SourceConfig, SourceError, SourceInfo
+from bot.sources.model import (
+    DEFAULT_GOOGLE_ADS_API_URL,
+    DEFAULT_GOOGLE_OAUTH_TOKEN_URL,
+    DEFAULT_META_GRAPH_URL,
+    Fetched,
+    SourceConfig,
+    SourceError,
+    SourceInfo,
+)
 
 Sleep = Callable[[float], None]
-
-DEFAULT_META_GRAPH_URL = "https://graph.facebook.com/v23.0"
-DEFAULT_GOOGLE_ADS_API_URL = "https://googleads.googleapis.com/v22"
-DEFAULT_GOOGLE_OAUTH_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,9 @@ def make_session(policy: HttpPolicy) -> requests.Session:
         status_forcelist=(500, 502, 503, 504),
         # searchStream is a POST that only reads: safe to repeat.
         allowed_methods=frozenset({"GET", "POST"}),
-        respect_retry_after_header=True,
+        # A throttled answer (429 with Retry-After) is the connector's to wait for, within
+        # the policy's caps; urllib3 would otherwise sleep on it unbounded first.
+        respect_retry_after_header=False,
         raise_on_status=False,
     )
     session = requests.Session()

@@ -12,6 +12,12 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+# The platforms' base URLs, API version included (settings META_GRAPH_URL, GOOGLE_ADS_API_URL,
+# GOOGLE_OAUTH_TOKEN_URL override them: tests point them at local fake servers).
+DEFAULT_META_GRAPH_URL = "https://graph.facebook.com/v23.0"
+DEFAULT_GOOGLE_ADS_API_URL = "https://googleads.googleapis.com/v22"
+DEFAULT_GOOGLE_OAUTH_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
+
 
 class Kind(StrEnum):
     META = "meta"
