@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from bot.sources.model import Kind, SourceConfig
+from storage.deliveries import utc
 from storage.models import Source, SyncRun
 from storage.write_lock import begin_write
 
@@ -164,7 +165,7 @@ def finish_failed(
                 needs_new_token=needs_new_token,
             )
         )
-        return _aware(since) if since is not None else finished
+        return utc(since) if since is not None else finished
 
 
 def claim_notice(engine: Engine, source_id: int) -> bool:
@@ -205,17 +206,12 @@ def _record(source: Any) -> SourceRecord:
             options=json.loads(source.options),
             secret_envs=json.loads(source.secret_envs),
         ),
-        created_at=_aware(source.created_at),
-        last_success_at=_aware(source.last_success_at) if source.last_success_at else None,
+        created_at=utc(source.created_at),
+        last_success_at=utc(source.last_success_at) if source.last_success_at else None,
         data_through=source.data_through,
         last_rows=source.last_rows,
         last_error=source.last_error,
-        failing_since=_aware(source.failing_since) if source.failing_since else None,
+        failing_since=utc(source.failing_since) if source.failing_since else None,
         needs_new_token=bool(source.needs_new_token),
         failing_noticed=bool(source.failing_noticed),
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; every time stored is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

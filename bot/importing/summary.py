@@ -31,11 +31,8 @@ class ImportSummary:
 
     def line(self) -> str:
         verb = "would import" if self.dry_run else "imported"
-        return (
-            f"{self.source}: {verb} {_counted(self.rows, 'row')} ({self.format}) → "
-            f"{_counted(self.campaigns, 'campaign')}, {_counted(self.days, 'day')}, "
-            f"{_counted(self.campaign_days, 'campaign-day')}; spend "
-            f"{_spend(self.spend_by_currency)}{_replaced(self.replaced, self.cleared)}"
+        return f"{self.source}: {verb} {_counted(self.rows, 'row')} ({self.format}) → " + _landed(
+            self
         )
 
 
@@ -59,10 +56,17 @@ class UnitSummary:
         verb = "would import" if self.dry_run else "imported"
         return (
             f"as one: {verb} {_counted(self.rows, 'row')} from {_counted(self.files, 'file')} "
-            f"→ {_counted(self.campaigns, 'campaign')}, {_counted(self.days, 'day')}, "
-            f"{_counted(self.campaign_days, 'campaign-day')}; spend "
-            f"{_spend(self.spend_by_currency)}{_replaced(self.replaced, self.cleared)}"
+            "→ " + _landed(self)
         )
+
+
+def _landed(summary: ImportSummary | UnitSummary) -> str:
+    """What landed: campaigns, days, campaign-days, spend, and the replace window if any."""
+    return (
+        f"{_counted(summary.campaigns, 'campaign')}, {_counted(summary.days, 'day')}, "
+        f"{_counted(summary.campaign_days, 'campaign-day')}; spend "
+        f"{_spend(summary.spend_by_currency)}{_replaced(summary.replaced, summary.cleared)}"
+    )
 
 
 def _spend(spend_by_currency: dict[str, str]) -> str:

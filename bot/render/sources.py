@@ -21,11 +21,17 @@ def status(record: SourceRecord) -> str:
     return "ok"
 
 
-def source_line(record: SourceRecord) -> str:
-    config = record.config
+def _facts(record: SourceRecord) -> tuple[str, str, str]:
+    """(last sync, data through, rows) as shown."""
     last = _when(record.last_success_at) if record.last_success_at else "never"
     through = record.data_through.isoformat() if record.data_through else "–"
     rows = f"{record.last_rows:,}" if record.last_rows is not None else "–"
+    return last, through, rows
+
+
+def source_line(record: SourceRecord) -> str:
+    config = record.config
+    last, through, rows = _facts(record)
     return (
         f"{config.name} ({config.kind}, {config.account or config.options.get('url', '')}): "
         f"last sync {last}, data through {through}, {rows} rows — {status(record)}"
@@ -45,9 +51,7 @@ def sources_mrkdwn(records: list[SourceRecord]) -> str:
     lines = ["*Data sources*"]
     for record in records:
         config = record.config
-        last = _when(record.last_success_at) if record.last_success_at else "never"
-        through = record.data_through.isoformat() if record.data_through else "–"
-        rows = f"{record.last_rows:,}" if record.last_rows is not None else "–"
+        last, through, rows = _facts(record)
         icon = ":red_circle:" if record.failing_since else ":large_green_circle:"
         if record.last_success_at is None and record.failing_since is None:
             icon = ":white_circle:"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import partial
 from pathlib import Path
 
 from bot.sources.http import Connector, Endpoints, HttpPolicy
@@ -46,4 +45,4 @@ class Connections:
     def download(self, config: SourceConfig, target: Path) -> int:
         from bot.sources.csv_url import download
 
-        return partial(download, config, self.env, self.policy, target)()
+        return download(config, self.env, self.policy, target)

@@ -121,7 +121,8 @@ class SyncService:
         return SyncOutcome(config.name, start, end, True, rows, time.monotonic() - began, detail)
 
     def _land(self, config: SourceConfig, start: date, end: date) -> tuple[int, str]:
-        window = DateWindow.default(self._clock().astimezone(self._tz).date())
+        # `end` is today: the import accepts what it would accept from a file today.
+        window = DateWindow.default(end)
         with tempfile.TemporaryDirectory(prefix="kpibot-sync-") as folder:
             path = Path(folder) / f"{config.name}.csv"
             if config.kind is Kind.CSV_URL:
