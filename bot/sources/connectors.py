@@ -30,12 +30,9 @@ class Connections:
 
     def connect(self, config: SourceConfig) -> Connector:
         if config.kind is Kind.META:
-            # The Meta Insights connector is the next step of issue 10; until it lands a Meta
-            # source can be configured but not synced, and says so.
-            raise SourceError(
-                f"source {config.name!r}: syncing Meta Ads is not built yet in this version; "
-                "export a CSV and use `kpibot import` meanwhile"
-            )
+            from bot.sources import meta
+
+            return meta.connect(config, self.env, self.endpoints, self.policy)
         if config.kind is Kind.GOOGLE_ADS:
             from bot.sources import google_ads
 
