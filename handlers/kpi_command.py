@@ -12,6 +12,7 @@ from bot.slack.replies import EPHEMERAL, SlackDeps, as_response, reply_for
 from handlers.access import access_reply, command_viewer, is_access_command, refusal
 from handlers.alert import alert_reply, is_alert_command
 from handlers.digest import digest_reply, is_digest_command
+from handlers.sources import is_sources_command, sources_reply
 
 
 def typed_text(text: str) -> str:
@@ -35,6 +36,8 @@ def answer(deps: SlackDeps, command: dict[str, Any]) -> dict[str, Any]:
         return alert_reply(deps, command)
     if is_access_command(text):
         return access_reply(deps, command)
+    if is_sources_command(text):
+        return sources_reply(deps, command)
     return reply_for(deps.kpis, text, channel=viewer.channel)
 
 

@@ -1,4 +1,5 @@
-"""Job bodies: a delivery pass over the ledger, and one structured log line per job run."""
+"""Job bodies: a delivery pass over the ledger, the alert check, the sources' sync, and one
+structured log line per job run."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
 
 from bot.alerts.model import CheckReport
 from bot.digests.schedule import Schedule
 from bot.digests.service import RunReport
+
+if TYPE_CHECKING:  # requests and the importer load only in a process that syncs
+    from bot.sources.sync import SyncOutcome
 
 log = logging.getLogger("kpibot.scheduler")
 
@@ -170,3 +174,50 @@ class AlertPass:
             self._lock.release()
         busy = report.sent or report.failed or report.fired or report.resolved or report.no_data
         log_job(job, started, check_fields(report), quiet=not (busy or report.retried))
+
+
+class SourceSyncs(Protocol):
+    """What the scheduler needs of bot.sources.sync.SyncService."""
+
+    def sync(
+        self, names: Sequence[str] | None = None, since: date | None = None
+    ) -> list[SyncOutcome]: ...
+
+
+def sync_fields(outcomes: Sequence[SyncOutcome]) -> dict[str, str | int]:
+    failed = sum(1 for o in outcomes if not o.ok)
+    return {
+        "outcome": "ok",
+        "sources": len(outcomes),
+        "ok": len(outcomes) - failed,
+        "failed": failed,
+        "rows": sum(o.rows for o in outcomes),
+    }
+
+
+class SyncPass:
+    """Every configured source synced (at start, then every KPIBOT_SYNC_EVERY), one pass at a
+    time per process. A second scheduler syncing too only re-reads the same window: each sync
+    replaces the source's days in it, so the data ends the same."""
+
+    def __init__(self, sources: SourceSyncs) -> None:
+        self._sources = sources
+        self._lock = threading.Lock()
+        self._stopping = False
+
+    def run(self, job: str) -> None:
+        if self._stopping or not self._lock.acquire(blocking=False):
+            return  # a pass is running: it reads the same window
+        started = time.perf_counter()
+        try:
+            outcomes = self._sources.sync()  # every source; each failure is its outcome
+        except Exception as exc:  # the database is away: the next pass tries again
+            log_job_error(job, started, exc)
+            return
+        finally:
+            self._lock.release()
+        log_job(job, started, sync_fields(outcomes), quiet=not outcomes)
+
+    def stop(self) -> None:
+        """Finish the sync in progress (each source lands all or nothing), start no more."""
+        self._stopping = True

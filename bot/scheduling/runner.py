@@ -8,6 +8,9 @@ shared between schedulers is what APScheduler's FAQ forbids):
   skipped daylight-saving hour or a trigger that misfired, the ledger still says what is due;
 * a check every 30 s of the subscriptions' fingerprint, which rebuilds the cron jobs when any
   process added, removed or edited a subscription.
+
+Beside them, when given: the alert check (hourly, and its retries every minute) and the data
+sources' sync (every KPIBOT_SYNC_EVERY), both also once at start.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from bot.scheduling.jobs import (
     Clock,
     DeliveryPass,
     DueDigests,
+    SourceSyncs,
+    SyncPass,
     log_job,
     log_job_error,
 )
@@ -49,6 +54,8 @@ SYNC = "sync"
 ALERT_CHECK = "alert-check"
 ALERT_RETRY = "alert-retry"
 ALERT_EVERY_SECONDS = 3600
+SOURCE_SYNC = "source-sync"
+SOURCE_SYNC_EVERY_SECONDS = 3600
 
 
 def _utc_now() -> datetime:
@@ -67,10 +74,14 @@ class DigestScheduler:
         sync_seconds: float = SYNC_SECONDS,
         alerts: AlertChecks | None = None,
         alert_every_seconds: float = ALERT_EVERY_SECONDS,
+        syncs: SourceSyncs | None = None,
+        sync_every_seconds: float = SOURCE_SYNC_EVERY_SECONDS,
     ) -> None:
         self._digests = digests
         self._alerts = None if alerts is None else AlertPass(alerts, clock)
         self._alert_every_seconds = alert_every_seconds
+        self._syncs = None if syncs is None else SyncPass(syncs)
+        self._sync_every_seconds = sync_every_seconds
         self._clock = clock
         self._catch_up_seconds = catch_up_seconds
         self._sync_seconds = sync_seconds
@@ -131,10 +142,23 @@ class DigestScheduler:
                 id=ALERT_RETRY,
                 name=ALERT_RETRY,
             )
+        if self._syncs is not None:
+            # Every source, at start and then every KPIBOT_SYNC_EVERY; none configured costs
+            # one query and a DEBUG line.
+            self._scheduler.add_job(
+                self._syncs.run,
+                "interval",
+                seconds=self._sync_every_seconds,
+                args=[SOURCE_SYNC],
+                id=SOURCE_SYNC,
+                name=SOURCE_SYNC,
+                next_run_time=_utc_now(),
+            )
         self._scheduler.start(paused=paused)
         fields: dict[str, str | int] = {
             "digests": len(self._schedules),
             "alerts": "on" if self._alerts is not None else "off",
+            "sources": "on" if self._syncs is not None else "off",
         }
         log_job("start", time.perf_counter(), fields, quiet=False)
 
@@ -143,6 +167,8 @@ class DigestScheduler:
         self._pass.stop()
         if self._alerts is not None:
             self._alerts.stop()
+        if self._syncs is not None:
+            self._syncs.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
 

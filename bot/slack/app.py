@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from slack_bolt.authorization import AuthorizeResult
 
@@ -14,6 +15,7 @@ from bot.slack.replays import IgnoreReplays
 from bot.slack.replies import SlackDeps
 from bot.slack.request_log import LoggedApp
 from handlers import alert_buttons, buttons, errors, kpi_command
+from storage.sources import list_sources
 
 
 class SlackSetupError(RuntimeError):
@@ -67,6 +69,7 @@ def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> 
         alerts=components.alerts,
         slack=components.slack,
         access=components.access,
+        sources=partial(list_sources, components.engine),
     )
     # After Bolt's own middleware (the signature check): a replay with side effects is
     # acknowledged and ignored before any listener runs.

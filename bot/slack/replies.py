@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.access.service import AccessService
 from bot.alerts.service import AlertService
@@ -18,6 +18,9 @@ from bot.render.blocks import answer_message, error_message
 from bot.service import KpiService
 from bot.slack.clients import Responder
 from bot.slack.failures import EPHEMERAL, apologise_later, log_if_failed
+
+if TYPE_CHECKING:
+    from storage.sources import SourceRecord
 
 IN_CHANNEL = "in_channel"
 # Slack waits 3 s for the HTTP answer; beyond the budget the answer goes to response_url.
@@ -70,6 +73,8 @@ class SlackDeps:
     """Asked before a digest is stored or changed (bot.slack.poster.SlackPoster)."""
     access: AccessService | None = None
     """Admits every request before anything is computed; None refuses all (fail closed)."""
+    sources: Callable[[], list[SourceRecord]] | None = None
+    """The configured data sources and how their syncs are going, for `/kpi sources`."""
 
     def after_ack(self, body: dict[str, Any], work: Callable[[], None]) -> None:
         """Run work on the pool after the acknowledgement; see `reporting`."""

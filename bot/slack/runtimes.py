@@ -56,11 +56,15 @@ def run_socket_mode(settings: Settings) -> None:
 
 
 def _scheduler(components: Components) -> DigestScheduler:
-    """Digests on their schedules and the alert check every KPIBOT_ALERT_EVERY."""
+    """Digests on their schedules, the alert check every KPIBOT_ALERT_EVERY and the data
+    sources' sync every KPIBOT_SYNC_EVERY."""
+    settings = components.settings
     return DigestScheduler(
         components.digests,
         alerts=components.alerts,
-        alert_every_seconds=components.settings.alert_every.total_seconds(),
+        alert_every_seconds=settings.alert_every.total_seconds(),
+        syncs=components.sync,
+        sync_every_seconds=settings.sync_every.total_seconds(),
     )
 
 
