@@ -26,7 +26,8 @@ def format_kpi(key: str, value: KpiValue, currency: str, locale: str = "en") -> 
     unit = KPI_BY_KEY[key].unit
     loc = _locale(locale)
     if unit is Unit.COUNT:
-        return format_decimal(value, format="#,##0", locale=loc)
+        # Conversions may be fractional (2.5); whole counts show no decimals (108).
+        return format_decimal(value, format="#,##0.##", locale=loc)
     number = Decimal(value)
     if unit is Unit.MONEY:
         return format_currency(number, currency, locale=loc)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from typing import TypeVar, cast
 
 from bot.money import from_micros
 
@@ -39,7 +40,15 @@ MEASURES: tuple[str, ...] = (
 """Measures a source may not report (None: unknown). Spend is always reported."""
 
 
-def _add(a: int | None, b: int | None) -> int | None:
+Number = int | Decimal
+"""A summed measure: impressions, clicks and micro-units are int; leads, conversions and new
+customers are Decimal (data-driven attribution credits 2.5 conversions)."""
+
+
+_N = TypeVar("_N", int, Decimal)
+
+
+def _add(a: _N | None, b: _N | None) -> _N | None:
     if a is None:
         return b
     return a if b is None else a + b
@@ -57,9 +66,9 @@ class Totals:
 
     impressions: int | None = None
     clicks: int | None = None
-    leads: int | None = None
-    conversions: int | None = None
-    new_customers: int | None = None
+    leads: Decimal | None = None
+    conversions: Decimal | None = None
+    new_customers: Decimal | None = None
     spend_micros: int = 0
     revenue_micros: int | None = None
     days: int = 0
@@ -96,9 +105,9 @@ class Totals:
             return self.days
         return self.days_measured[MEASURES.index(measure)]
 
-    def complete(self, measure: str) -> int | None:
+    def complete(self, measure: str) -> Number | None:
         """The measure's sum when every row reported it; None when any row did not."""
-        value: int | None = getattr(self, measure)
+        value: Number | None = getattr(self, measure)
         if value is None or self.measured_days(measure) < self.days:
             return None
         return value
@@ -122,8 +131,10 @@ class Totals:
     @property
     def revenue(self) -> Decimal | None:
         """Revenue when every row reported it (an input to ROAS, ROI, AOV, LTV)."""
-        micros = self.complete("revenue_micros")
-        return None if micros is None else from_micros(micros)
+        micros = self.revenue_micros
+        if micros is None or self.measured_days("revenue_micros") < self.days:
+            return None
+        return from_micros(micros)
 
     @property
     def is_empty(self) -> bool:
@@ -133,7 +144,7 @@ class Totals:
 def sum_totals(items: Iterable[Totals]) -> Totals:
     """Add up totals (of one currency): the same as `+`, in one pass without the
     intermediate objects (digests add up thousands of campaigns)."""
-    values: list[int | None] = [None] * len(MEASURES)
+    values: list[Number | None] = [None] * len(MEASURES)
     measured = [0] * len(MEASURES)
     spend = days = 0
     for item in items:
@@ -147,13 +158,13 @@ def sum_totals(items: Iterable[Totals]) -> Totals:
             measured[i] += count
     impressions, clicks, leads, conversions, new_customers, revenue = values
     return Totals(
-        impressions,
-        clicks,
-        leads,
-        conversions,
-        new_customers,
+        cast("int | None", impressions),
+        cast("int | None", clicks),
+        cast("Decimal | None", leads),
+        cast("Decimal | None", conversions),
+        cast("Decimal | None", new_customers),
         spend,
-        revenue,
+        cast("int | None", revenue),
         days,
         tuple(measured),
     )
@@ -196,7 +207,7 @@ class Kpi:
 # is the sum of the rows that reported it; its coverage is in Totals.measured.
 
 
-def _full(t: Totals, measure: str) -> int | None:
+def _full(t: Totals, measure: str) -> Number | None:
     return t.complete(measure)
 
 

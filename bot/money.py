@@ -41,6 +41,15 @@ def from_micros(micros: int) -> Decimal:
     return (Decimal(micros) / MICROS_PER_UNIT).quantize(_MICRO)
 
 
+def count_from_micros(micros: int) -> Decimal:
+    """A fractional count (conversions, leads, new customers) from micro-units, exactly and
+    without trailing zeros: 108_000_000 is 108, 2_500_000 is 2.5."""
+    whole, rest = divmod(micros, MICROS_PER_UNIT)
+    if rest == 0:
+        return Decimal(whole)
+    return (Decimal(micros) / MICROS_PER_UNIT).normalize()
+
+
 @cache
 def active_currencies() -> frozenset[str]:
     """ISO 4217 codes that are legal tender somewhere today (CLDR via Babel), computed once.

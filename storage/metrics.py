@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.campaign import CampaignInfo
 from bot.kpi import MEASURES, Totals
+from bot.money import count_from_micros
 from storage.models import Campaign, DailyMetrics, ImportRun
 
 
@@ -54,14 +56,17 @@ def campaigns_fingerprint(session: Session) -> tuple[int, int, int]:
 _SUMMED = (
     DailyMetrics.impressions,
     DailyMetrics.clicks,
-    DailyMetrics.leads,
-    DailyMetrics.conversions,
-    DailyMetrics.new_customers,
+    DailyMetrics.leads_micros,
+    DailyMetrics.conversions_micros,
+    DailyMetrics.new_customers_micros,
     DailyMetrics.spend_micros,
     DailyMetrics.revenue_micros,
 )
+# The stored column of each of the Totals' MEASURES (fractional counts are in micro-units).
+_COLUMN_OF = {"leads": "leads_micros", "conversions": "conversions_micros"}
+_COLUMN_OF["new_customers"] = "new_customers_micros"
 # COUNT(column) counts the rows that reported a measure: NULL is "not measured" (MEASURES order).
-_COUNTED = tuple(getattr(DailyMetrics, m) for m in MEASURES)
+_COUNTED = tuple(getattr(DailyMetrics, _COLUMN_OF.get(m, m)) for m in MEASURES)
 
 
 def _totals_select() -> Select[Any]:
@@ -77,6 +82,11 @@ def _totals_select() -> Select[Any]:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _count(value: Any) -> Decimal | None:
+    """A summed fractional count from its micro-units."""
+    return None if value is None else count_from_micros(int(value))
 
 
 def totals_by_campaign(
@@ -96,9 +106,9 @@ def totals_by_campaign(
         totals = Totals(
             impressions=_int(row[1]),
             clicks=_int(row[2]),
-            leads=_int(row[3]),
-            conversions=_int(row[4]),
-            new_customers=_int(row[5]),
+            leads=_count(row[3]),
+            conversions=_count(row[4]),
+            new_customers=_count(row[5]),
             spend_micros=int(row[6] or 0),
             revenue_micros=_int(row[7]),
             days=int(row[8]),
@@ -158,9 +168,9 @@ def daily_totals(session: Session, campaign_id: int, start: date, end: date) -> 
         row[0]: Totals(
             _int(row[1]),
             _int(row[2]),
-            _int(row[3]),
-            _int(row[4]),
-            _int(row[5]),
+            _count(row[3]),
+            _count(row[4]),
+            _count(row[5]),
             int(row[6]),
             _int(row[7]),
             1,

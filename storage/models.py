@@ -63,16 +63,16 @@ class Campaign(Base):
 MEASURE_COLUMNS = (
     "impressions",
     "clicks",
-    "leads",
-    "conversions",
-    "new_customers",
+    "leads_micros",
+    "conversions_micros",
+    "new_customers_micros",
     "spend_micros",
     "revenue_micros",
 )
 
 
 class DailyMetrics(Base):
-    """One campaign's measures on one day; money in integer micro-units.
+    """One campaign's measures on one day; money and fractional counts in integer micro-units.
 
     A measure the source does not report is NULL (unknown), never 0; spend is always reported.
     """
@@ -91,9 +91,11 @@ class DailyMetrics(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     impressions: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     clicks: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    leads: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    conversions: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    new_customers: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Leads, conversions and new customers may be fractional (data-driven attribution): in
+    # micro-units, exactly, like money (2.5 conversions are 2_500_000).
+    leads_micros: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    conversions_micros: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    new_customers_micros: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     revenue_micros: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 

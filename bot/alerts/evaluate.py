@@ -218,7 +218,9 @@ def _measure_value(measure: str, totals: Totals) -> str:
     value = totals.complete(measure)
     if value is None:
         return "—"
-    return _num(from_micros(value)) if measure.endswith("_micros") else str(value)
+    if measure.endswith("_micros"):
+        return _num(from_micros(int(value)))
+    return _trim(Decimal(value))
 
 
 def _num(value: Decimal) -> str:

@@ -196,6 +196,50 @@ def _money_hint(text: str, decimal_comma: bool) -> str:
     return f"{shown(text)} is not an amount (use . for decimals, e.g. 12.50)"
 
 
+# --- quantities -----------------------------------------------------------------------------
+
+
+def parse_quantity(text: str, column: str, decimal_comma: bool = False) -> int | None:
+    """A count that may be fractional (conversions, leads, new customers: data-driven
+    attribution reports 2.5) in micro-units, exactly: digits, one decimal mark, at most 6
+    decimals, at most MAX_AMOUNT per row; None for an empty cell (unknown)."""
+    if len(text) <= PLAIN_COUNT_DIGITS and text.isdigit() and text.isascii():
+        whole = int(text)
+        if whole <= MAX_AMOUNT:
+            return whole * MICROS_PER_UNIT
+    text = text.strip()
+    if not text:
+        return None
+    noun = column.replace("_", " ")
+    if text[0] == "-":
+        try:
+            unsigned = _amount(text[1:], decimal_comma)
+        except CellError:
+            unsigned = 1
+        if unsigned == 0:
+            raise CellError(f"{shown(text)} has a minus sign; write 0")
+        if unsigned is not None:
+            raise CellError(f"{_number(text)} is negative; counts cannot be below 0")
+    micros = _amount(text, decimal_comma)
+    if micros is None:
+        raise CellError(_quantity_hint(text, noun, decimal_comma))
+    return micros
+
+
+def _quantity_hint(text: str, noun: str, decimal_comma: bool) -> str:
+    mark = "," if decimal_comma else "."
+    example = f"2{mark}5"
+    if len(text) <= _SHOWN_CHARACTERS and not decimal_comma:
+        whole, dot, fraction = text.partition(".")
+        if _GROUPED.fullmatch(whole) and (not dot or fraction.isdigit()):
+            plain = re.sub(r"[^0-9]", "", whole) + dot + fraction
+            return f"{shown(text)} has a thousands separator; write digits only, e.g. {plain}"
+    return (
+        f"{shown(text)} is not a number of {noun}; write digits with {mark!r} for decimals, "
+        f"e.g. 12 or {example}"
+    )
+
+
 # --- dates ----------------------------------------------------------------------------------
 
 

@@ -48,6 +48,9 @@ FIVETRAN = ImportFormat(
 
 FORMATS = (FIVETRAN, NATIVE)
 COUNT_COLUMNS = ("impressions", "clicks", "leads", "conversions", "new_customers")
+# Counts that may be fractional (data-driven attribution credits 2.5 conversions): read with
+# decimals and stored in micro-units. Impressions and clicks are whole.
+FRACTIONAL_COLUMNS = frozenset({"leads", "conversions", "new_customers"})
 
 
 DECIMAL_COMMA_HINT = (

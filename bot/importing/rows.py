@@ -13,15 +13,17 @@ from bot.importing.cells import (
     parse_count,
     parse_day,
     parse_money,
+    parse_quantity,
     shown,
 )
 from bot.importing.findings import Findings, Problem
-from bot.importing.formats import COUNT_COLUMNS, ImportFormat
+from bot.importing.formats import COUNT_COLUMNS, FRACTIONAL_COLUMNS, ImportFormat
 from bot.money import is_currency
 from storage.models import ACCOUNT_MAX, EXTERNAL_ID_MAX, NAME_MAX, PLATFORM_MAX
 
-# (line, campaign_ref, day, grain, impressions, clicks, leads, conversions, new_customers,
-#  spend_micros, revenue_micros); a measure is None where the file does not report it.
+# (line, campaign_ref, day, grain, impressions, clicks, leads_micros, conversions_micros,
+#  new_customers_micros, spend_micros, revenue_micros); a measure is None where the file does
+#  not report it. Leads, conversions and new customers may be fractional: in micro-units.
 StagedRow = tuple[
     int, int, str, str, int | None, int | None, int | None, int | None, int | None, int, int | None
 ]
@@ -67,7 +69,7 @@ class RowReader:
     _currencies: dict[str, bool] = field(default_factory=dict)
     _columns: dict[str, int] = field(default_factory=dict)
     _at: tuple[int, ...] = ()
-    _counts: tuple[tuple[str, int, int], ...] = ()
+    _counts: tuple[tuple[str, int, int, bool], ...] = ()
 
     def __post_init__(self) -> None:
         # Column positions are resolved once: parse() runs for every row of every file. An
@@ -89,7 +91,7 @@ class RowReader:
             )
         )
         self._counts = tuple(
-            (column, self._columns[column], k)
+            (column, self._columns[column], k, column in FRACTIONAL_COLUMNS)
             for k, column in enumerate(COUNT_COLUMNS)
             if column in self._columns
         )
@@ -124,15 +126,17 @@ class RowReader:
         platform_text = row[at_platform].strip() if at_platform != _ABSENT else ""
         platform = self._platforms.get(platform_text) or self._platform(line, platform_text)
         counts: list[int | None] = [None] * len(COUNT_COLUMNS)
-        for column, i, k in self._counts:
+        for column, i, k, fractional in self._counts:
             text = row[i]
-            if len(text) <= PLAIN_COUNT_DIGITS and text.isdigit() and text.isascii():
-                counts[k] = int(text)  # the fast path of parse_count
-            else:
-                try:
+            try:
+                if fractional:
+                    counts[k] = parse_quantity(text, column, self.decimal_comma)
+                elif len(text) <= PLAIN_COUNT_DIGITS and text.isdigit() and text.isascii():
+                    counts[k] = int(text)  # the fast path of parse_count
+                else:
                     counts[k] = parse_count(text, column)
-                except CellError as exc:
-                    self._bad(line, column, str(exc))
+            except CellError as exc:
+                self._bad(line, column, str(exc))
         spend = self._money(line, row[money[0]], "spend")
         if spend is None:
             self._bad(line, "spend", "is empty; write 0 for no spend")

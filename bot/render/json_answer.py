@@ -30,7 +30,20 @@ def _value(key: str, value: KpiValue) -> Any:
         return None
     if isinstance(value, int):
         return value
-    return decimal_text(value, money=KPI_BY_KEY[key].unit is Unit.MONEY)
+    unit = KPI_BY_KEY[key].unit
+    if unit is Unit.COUNT:
+        return count_json(value)
+    return decimal_text(value, money=unit is Unit.MONEY)
+
+
+def count_json(value: Decimal) -> int | float | str:
+    """A count as a JSON number: whole counts stay integers (108), a fractional one (2.5
+    conversions) is a number whose digits are exactly the stored ones; past what a float
+    holds exactly it is a decimal string."""
+    if value == value.to_integral_value():
+        return int(value)
+    number = float(value)
+    return number if Decimal(repr(number)) == value else decimal_text(value, money=False)
 
 
 def _kpis(kpis: dict[str, KpiValue]) -> dict[str, Any]:

@@ -31,9 +31,9 @@ def _stored(sessions: sessionmaker[Session]) -> list[tuple[object, ...]]:
                 DailyMetrics.day,
                 DailyMetrics.impressions,
                 DailyMetrics.clicks,
-                DailyMetrics.leads,
-                DailyMetrics.conversions,
-                DailyMetrics.new_customers,
+                DailyMetrics.leads_micros,
+                DailyMetrics.conversions_micros,
+                DailyMetrics.new_customers_micros,
                 DailyMetrics.spend_micros,
                 DailyMetrics.revenue_micros,
             )
@@ -71,13 +71,13 @@ def test_the_danish_export_stores_the_hand_written_values(
     rows = {(r[2], r[6].isoformat()): r for r in _stored(sessions)}
     spring = rows[("fb-101", "2025-08-10")]
     assert spring[:6] == ("facebook_ads", "", "fb-101", "Forårskampagne", "social", "DKK")
-    assert spring[7:] == (12500, 340, 12, 8, 5, 1_234_560_000, 4_321 * M)
-    assert rows[("fb-101", "2025-08-11")][9:] == (None, 9, None, 1_302_100_000, 4_655_500_000)
+    assert spring[7:] == (12500, 340, 12 * M, 8 * M, 5 * M, 1_234_560_000, 4_321 * M)
+    assert rows[("fb-101", "2025-08-11")][9:] == (None, 9 * M, None, 1_302_100_000, 4_655_500_000)
     christmas = rows[("g-202", "2025-08-11")]
     assert christmas[3] == "Jul, nytår & mere"
     assert christmas[12:] == (1_001_234_500_000, 2_890_750_000)
     newsletter = rows[("nl-3", "2025-08-11")]
-    assert newsletter[7:] == (None, 98, 3, 1, 0, 1, None)
+    assert newsletter[7:] == (None, 98, 3 * M, 1 * M, 0, 1, None)
 
 
 def test_without_decimal_comma_the_error_says_to_use_it(engine: Engine) -> None:

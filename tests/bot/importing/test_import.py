@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -104,9 +105,9 @@ def _snapshot(sessions: sessionmaker[Session]) -> Snapshot:
                 DailyMetrics.day,
                 DailyMetrics.impressions,
                 DailyMetrics.clicks,
-                DailyMetrics.leads,
-                DailyMetrics.conversions,
-                DailyMetrics.new_customers,
+                DailyMetrics.leads_micros,
+                DailyMetrics.conversions_micros,
+                DailyMetrics.new_customers_micros,
                 DailyMetrics.spend_micros,
                 DailyMetrics.revenue_micros,
             ).order_by(DailyMetrics.campaign_id, DailyMetrics.day)
@@ -782,9 +783,9 @@ def test_big_file_imports_with_exact_totals(
             select(
                 func.sum(DailyMetrics.impressions),
                 func.sum(DailyMetrics.clicks),
-                func.sum(DailyMetrics.leads),
-                func.sum(DailyMetrics.conversions),
-                func.sum(DailyMetrics.new_customers),
+                func.sum(DailyMetrics.leads_micros),
+                func.sum(DailyMetrics.conversions_micros),
+                func.sum(DailyMetrics.new_customers_micros),
             )
         ).one()
     stored_spend: dict[str, int] = defaultdict(int)
@@ -795,7 +796,7 @@ def test_big_file_imports_with_exact_totals(
         stored_revenue[currencies[campaign_id]] += int(revenue_micros)
     assert stored_spend == {code: cents * 10_000 for code, cents in spend.items()}
     assert stored_revenue == {code: cents * 10_000 for code, cents in revenue.items()}
-    assert [int(v) for v in all_counts] == [
+    assert [int(v) for v in _counts(all_counts)] == [
         counts[name] for name in ("impressions", "clicks", "leads", "conversions", "new_customers")
     ]
 
@@ -832,14 +833,27 @@ def _stored(sessions: sessionmaker[Session]) -> dict[tuple[str, str], dict[str, 
                 DailyMetrics.day,
                 DailyMetrics.impressions,
                 DailyMetrics.clicks,
-                DailyMetrics.leads,
-                DailyMetrics.conversions,
-                DailyMetrics.new_customers,
+                DailyMetrics.leads_micros,
+                DailyMetrics.conversions_micros,
+                DailyMetrics.new_customers_micros,
                 DailyMetrics.spend_micros,
                 DailyMetrics.revenue_micros,
             ).join(Campaign, Campaign.id == DailyMetrics.campaign_id)
         ).all()
-    return {(r[0], r[1].isoformat()): dict(zip(MEASURES, r[2:], strict=True)) for r in rows}
+    return {
+        (r[0], r[1].isoformat()): dict(zip(MEASURES, _counts(r[2:]), strict=True)) for r in rows
+    }
+
+
+def _counts(stored: Sequence[int | None]) -> list[int | None]:
+    """Stored measures with leads, conversions and new customers (micro-units) as counts."""
+    return [v if v is None or i not in (2, 3, 4) else _whole(v) for i, v in enumerate(stored)]
+
+
+def _whole(micros: int) -> int:
+    whole, rest = divmod(micros, 1_000_000)
+    assert rest == 0, micros
+    return whole
 
 
 def test_a_measure_without_a_column_is_stored_as_unknown(
