@@ -159,6 +159,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "campaigns",
         "access here platform meta_ads",
     ),
+    (
+        "sources",
+        "the data sources kpibot syncs: last sync, data through, rows, errors",
+        "sources",
+    ),
     ("help", "this help", "help"),
 )
 

@@ -1,12 +1,11 @@
-"""`/kpi sources`: the data sources kpibot syncs and how each is doing (anyone may look)."""
+"""`/kpi sources`: the data sources kpibot syncs and how each is doing (anyone may look; a
+limited channel sees only the sources of what it may see)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot import messages
 from bot.render.blocks import MAX_BLOCKS, MAX_TEXT, message_of, section_block
-from bot.render.mrkdwn import escape
 from bot.render.sources import sources_mrkdwn
 from bot.slack.replies import SlackDeps
 
@@ -19,9 +18,9 @@ def is_sources_command(text: str) -> bool:
 
 def sources_reply(deps: SlackDeps, command: dict[str, Any]) -> dict[str, Any]:
     """One line per source: last sync, data through, rows, and the error in plain words."""
-    records = deps.sources() if deps.sources is not None else []
-    # Our sentence quotes `<name>` in code style: escaped like every other note we send.
-    text = sources_mrkdwn(records) if records else escape(messages.SOURCES_NONE, code=True)
+    channel = str(command.get("channel_id") or "") or None
+    records = deps.sources(channel) if deps.sources is not None else []
+    text = sources_mrkdwn(records)
     return message_of(text, _sections(text.split("\n")))
 
 

@@ -11,8 +11,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.orm import Session
 
-from bot.sources.model import Kind, SourceConfig
+from bot.sources.model import Kind, SourceConfig, visible_to
+from storage.access import visibility_of
 from storage.deliveries import utc
 from storage.models import Source, SyncRun
 from storage.write_lock import begin_write
@@ -79,6 +81,14 @@ def list_sources(engine: Engine) -> list[SourceRecord]:
     with engine.connect() as connection:
         rows = connection.execute(select(Source).order_by(Source.name)).all()
     return [_record(row) for row in rows]
+
+
+def visible_sources(engine: Engine, channel: str | None) -> list[SourceRecord]:
+    """The sources the channel may know of (every source for an unlimited one)."""
+    records = list_sources(engine)
+    with Session(engine) as session:
+        sees = visibility_of(session, channel)
+    return [r for r in records if visible_to(r.config, sees)]
 
 
 def get_source(engine: Engine, name: str) -> SourceRecord:

@@ -21,6 +21,14 @@ class ImportFormat:
     revenue: str = "revenue"
     grain: tuple[str, ...] = ()
 
+    def column_of(self, measure: str) -> str:
+        """The file's column for a stored measure (spend_micros, conversions_micros, …)."""
+        if measure == "spend_micros":
+            return "spend"
+        if measure == "revenue_micros":
+            return self.revenue
+        return measure.removesuffix("_micros")
+
     def describe(self) -> str:
         return f"{self.name} (needs {', '.join(self.required)})"
 

@@ -127,7 +127,6 @@ class Unit:
         found = []
         for over in load.oversized_across(MAX_PROBLEMS):
             staged = self.file_of(over.ref)
-            columns = {"spend_micros": "spend", "revenue_micros": staged.fmt.revenue}
             name = self.campaigns[over.ref].name
             for measure in over.measures:
                 limit = (
@@ -140,7 +139,7 @@ class Unit:
                         staged.source,
                         Problem(
                             over.line,
-                            columns.get(measure, measure),
+                            staged.fmt.column_of(measure),
                             f"campaign {name!r} on {over.day} adds up to more than {limit} "
                             "over the rows of all the files, the most kpibot stores for one "
                             "campaign and day",

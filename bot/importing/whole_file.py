@@ -32,11 +32,10 @@ def duplicate_problems(load: MetricsLoad, reader: RowReader) -> Findings:
 
 def oversized_problems(load: MetricsLoad, reader: RowReader, fmt: ImportFormat) -> list[Problem]:
     """Campaign-days whose rows add up to more than storage.models.MAX_DAY_VALUE."""
-    columns = {"spend_micros": "spend", "revenue_micros": fmt.revenue}
     return [
         Problem(
             found.line,
-            columns.get(measure, measure),
+            fmt.column_of(measure),
             _too_much(found, reader.campaigns[found.ref].name, measure),
         )
         for found in load.oversized(MAX_PROBLEMS)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import messages
-from bot.render.mrkdwn import escaped
+from bot.render.mrkdwn import escape, escaped
 from storage.sources import SourceRecord
 
 
@@ -47,7 +47,8 @@ def source_lines(records: list[SourceRecord]) -> str:
 def sources_mrkdwn(records: list[SourceRecord]) -> str:
     """`/kpi sources`: one line per source, every text from the database escaped."""
     if not records:
-        return messages.SOURCES_NONE
+        # Our sentence quotes `<name>` in code style: escaped like every other note we send.
+        return escape(messages.SOURCES_NONE, code=True)
     lines = ["*Data sources*"]
     for record in records:
         config = record.config

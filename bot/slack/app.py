@@ -15,7 +15,7 @@ from bot.slack.replays import IgnoreReplays
 from bot.slack.replies import SlackDeps
 from bot.slack.request_log import LoggedApp
 from handlers import alert_buttons, buttons, errors, kpi_command
-from storage.sources import list_sources
+from storage.sources import visible_sources
 
 
 class SlackSetupError(RuntimeError):
@@ -69,7 +69,7 @@ def create_app(components: Components, *, http_mode: bool, workers: int = 8) -> 
         alerts=components.alerts,
         slack=components.slack,
         access=components.access,
-        sources=partial(list_sources, components.engine),
+        sources=partial(visible_sources, components.engine),
     )
     # After Bolt's own middleware (the signature check): a replay with side effects is
     # acknowledged and ignored before any listener runs.

@@ -73,8 +73,9 @@ class SlackDeps:
     """Asked before a digest is stored or changed (bot.slack.poster.SlackPoster)."""
     access: AccessService | None = None
     """Admits every request before anything is computed; None refuses all (fail closed)."""
-    sources: Callable[[], list[SourceRecord]] | None = None
-    """The configured data sources and how their syncs are going, for `/kpi sources`."""
+    sources: Callable[[str | None], list[SourceRecord]] | None = None
+    """The data sources the asking channel may know of and how their syncs are going, for
+    `/kpi sources`."""
 
     def after_ack(self, body: dict[str, Any], work: Callable[[], None]) -> None:
         """Run work on the pool after the acknowledgement; see `reporting`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 from bot.sources.model import Fetched, PlatformDay
@@ -85,10 +85,16 @@ def write_native(fetched: Fetched, path: Path) -> int:
     return len(rows)
 
 
+_MICRO = Decimal("0.000001")
+
+
 def _cell(value: int | Decimal | None) -> str:
+    """A measure as the import reads it: at most 6 decimals (platforms send doubles such as
+    1.6666666666666667 conversions; kpibot keeps micro-units), rounded half-even."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        text = f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
-        return text
+        if value == value.to_integral_value():
+            return f"{value.quantize(Decimal(1)):f}"
+        return f"{value.quantize(_MICRO, rounding=ROUND_HALF_EVEN).normalize():f}"
     return str(value)

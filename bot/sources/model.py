@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.access.model import Visibility
+
 # The platforms' base URLs, API version included (settings META_GRAPH_URL, GOOGLE_ADS_API_URL,
 # GOOGLE_OAUTH_TOKEN_URL override them: tests point them at local fake servers).
 DEFAULT_META_GRAPH_URL = "https://graph.facebook.com/v23.0"
@@ -25,6 +27,10 @@ class Kind(StrEnum):
     CSV_URL = "csv-url"
 
 
+# The stored platform slug of a kind's campaigns; a remote CSV names its own, row by row.
+PLATFORM_OF = {Kind.META: "meta_ads", Kind.GOOGLE_ADS: "google_ads"}
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     """One configured source. `options` hold plain settings (account ids, action types, the
@@ -35,6 +41,20 @@ class SourceConfig:
     account: str
     options: dict[str, str] = field(default_factory=dict)
     secret_envs: dict[str, str] = field(default_factory=dict)
+
+
+def visible_to(config: SourceConfig, sees: Visibility) -> bool:
+    """Whether a channel that may see `sees` may know of the source: a limited channel sees
+    only the sources of its platforms and accounts (a remote CSV, whose rows may be any
+    campaign's, and every source of a channel limited to some campaigns, stay hidden)."""
+    if not sees.limited:
+        return True
+    platform = PLATFORM_OF.get(config.kind)
+    if platform is None or sees.campaigns:
+        return False
+    if sees.platforms and platform not in sees.platforms:
+        return False
+    return not sees.accounts or config.account.lower() in sees.accounts
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,29 @@ def test_many_failing_sources_fit_one_valid_message(app: ServedApp, engine: Engi
     assert len(sections) > 1
     assert all(len(text) <= 3000 for text in sections)
     assert "".join(sections).count(":red_circle:") == 12
+
+
+def test_a_limited_channel_sees_only_the_sources_of_what_it_may_see(
+    app: ServedApp, engine: Engine
+) -> None:
+    from bot.access.model import parse_limit
+    from storage import access
+    from storage.database import session_factory, session_scope
+
+    synced(engine, SourceConfig("meta-dk", Kind.META, "act_111"), 10, date(2026, 3, 9))
+    synced(engine, SourceConfig("meta-se", Kind.META, "act_222"), 20, date(2026, 3, 9))
+    synced(engine, SourceConfig("brand", Kind.GOOGLE_ADS, "1234567890"), 30, date(2026, 3, 9))
+    warehouse = SourceConfig("warehouse", Kind.CSV_URL, "", {"url": "https://x.example/d.csv"})
+    synced(engine, warehouse, 40, date(2026, 3, 9))
+    with session_scope(session_factory(engine)) as session:
+        limit = parse_limit(["platform", "meta_ads", "account", "act_111"])
+        access.set_limit(session, "CLIMITED1", limit, by="U0ADMIN", now=SYNCED)
+    try:
+        limited = message_text(say(app, "sources", user=person("member"), channel="CLIMITED1"))
+        assert "meta-dk" in limited
+        assert not {"meta-se", "brand", "warehouse"} & set(limited.replace("*", " ").split())
+        everyone = message_text(say(app, "sources", user=person("member")))
+        assert all(name in everyone for name in ("meta-dk", "meta-se", "brand", "warehouse"))
+    finally:
+        with session_scope(session_factory(engine)) as session:
+            access.clear_limit(session, "CLIMITED1")
