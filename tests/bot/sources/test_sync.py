@@ -252,3 +252,59 @@ def test_since_widens_the_window(engine: Engine, platform: Platform, clock: Cloc
     store.add_source(engine, META)
     _service(engine, platform, clock).sync(since=date(2026, 1, 1))
     assert platform.asked == [(date(2026, 1, 1), TODAY)]
+
+
+def test_two_schedulers_tell_the_ops_channel_once(
+    database_url: str, engine: Engine, clock: Clock, fake_slack: FakeSlack
+) -> None:
+    """Two processes (two engines, two services, on threads) syncing the same failing source
+    at the same moments: the notice is a compare-and-set on the source, so it is posted once,
+    and so is the recovery."""
+    import threading
+
+    from storage.database import make_engine
+
+    store.add_source(engine, META)
+    failing = SourceError("Meta said: (#80004) too many calls")
+    platforms = [Platform(error=failing), Platform(error=failing)]
+    engines = [make_engine(database_url), make_engine(database_url)]
+    try:
+        services = [
+            _service(e, p, clock, fake_slack) for e, p in zip(engines, platforms, strict=True)
+        ]
+
+        def together() -> None:
+            barrier = threading.Barrier(len(services))
+            errors: list[BaseException] = []
+
+            def run(service: SyncService) -> None:
+                try:
+                    barrier.wait()
+                    service.sync()
+                except BaseException as exc:
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=run, args=(s,)) for s in services]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+            assert errors == []
+
+        for hours in (0, 6, 7, 7, 8):
+            clock.now = NOW + timedelta(hours=hours)
+            together()
+        notices = fake_slack.calls_to("chat.postMessage", ok=True)
+        assert len(notices) == 1 and "has been failing" in notices[0].json()["text"]
+        for platform in platforms:
+            platform.error = None
+            platform.rows = [_day(TODAY, "c1", "1.00")]
+        for hours in (9, 10):
+            clock.now = NOW + timedelta(hours=hours)
+            together()
+        posts = fake_slack.calls_to("chat.postMessage", ok=True)
+        assert len(posts) == 2 and "syncs again" in posts[1].json()["text"]
+        assert _stored(engine)[("c1", TODAY)] == (10, 1_000_000)
+    finally:
+        for each in engines:
+            each.dispose()
