@@ -5,10 +5,11 @@ channel once when a source has been failing too long and once when it recovers."
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -121,31 +122,46 @@ class SyncService:
         return SyncOutcome(config.name, start, end, True, rows, time.monotonic() - began, detail)
 
     def _land(self, config: SourceConfig, start: date, end: date) -> tuple[int, str]:
-        # `end` is today: the import accepts what it would accept from a file today.
-        window = DateWindow.default(end)
+        """Fetch and import; the summary (or the refusal) names the source, not the temporary
+        file it went through."""
         with tempfile.TemporaryDirectory(prefix="kpibot-sync-") as folder:
             path = Path(folder) / f"{config.name}.csv"
-            if config.kind is Kind.CSV_URL:
-                self._download(config, path)
-                summary = import_file(
-                    self._engine, path, default_currency=self._currency, window=window
-                )
-                return summary.rows, summary.line()
-            fetched = self._connect(config).fetch(start, end)
-            write_native(fetched, path)
-            batch = import_files(
-                self._engine,
-                [path],
-                as_one=True,
-                default_currency=fetched.currency,
-                currency_chosen=True,
-                window=window,
-                replace=ReplaceWindow(fetched.platform, fetched.account, start, end),
+            label = f"source {config.name!r}"
+            try:
+                rows, line = self._import(config, start, end, path)
+            except ImportFailed as exc:
+                raise replace(
+                    exc,
+                    source=label,
+                    problems=[_named(p, path, label) for p in exc.problems],
+                    warnings=[_named(w, path, label) for w in exc.warnings],
+                ) from None
+            return rows, _named(line, path, label)
+
+    def _import(self, config: SourceConfig, start: date, end: date, path: Path) -> tuple[int, str]:
+        # `end` is today: the import accepts what it would accept from a file today.
+        window = DateWindow.default(end)
+        if config.kind is Kind.CSV_URL:
+            self._download(config, path)
+            summary = import_file(
+                self._engine, path, default_currency=self._currency, window=window
             )
-            if not batch.ok:
-                raise batch.failures[0]
-            summary = batch.summaries[0]
             return summary.rows, summary.line()
+        fetched = self._connect(config).fetch(start, end)
+        write_native(fetched, path)
+        batch = import_files(
+            self._engine,
+            [path],
+            as_one=True,
+            default_currency=fetched.currency,
+            currency_chosen=True,
+            window=window,
+            replace=ReplaceWindow(fetched.platform, fetched.account, start, end),
+        )
+        if not batch.ok:
+            raise batch.failures[0]
+        summary = batch.summaries[0]
+        return summary.rows, summary.line()
 
     def _failed(
         self,
@@ -180,3 +196,11 @@ class SyncService:
             log.warning("source %s: ops notice not posted: %s", record.config.name, exc.error)
             return False
         return True
+
+
+def _named(text: str, path: Path, label: str) -> str:
+    """An import message about the fetched file, about the source instead: `source 'fb',
+    fetched row 9: spend: …` (a row of what the platform sent, zero days included)."""
+    pattern = re.escape(str(path)) + r":(\d+):"
+    rows = re.sub(pattern, lambda m: f"{label}, fetched row {m[1]}:", text)
+    return rows.replace(str(path), label)

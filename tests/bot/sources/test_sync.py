@@ -193,7 +193,12 @@ def test_an_import_refusal_writes_nothing(engine: Engine, platform: Platform, cl
     platform.rows = [_day(TODAY - timedelta(days=1), "c1", "3.00"), _day(TODAY, "c1", "-1")]
     [outcome] = service.sync()
     assert not outcome.ok and "not imported, nothing was written" in outcome.detail
-    assert _stored(engine)[("c1", TODAY)] == (10, 10_000_000)
+    # The refusal names the source and the line, not the temporary file the fetch went through.
+    assert outcome.detail.startswith("source 'fb': not imported")
+    assert "source 'fb', fetched row 9: spend: -1 is negative" in outcome.detail
+    assert "kpibot-sync-" not in outcome.detail
+    [good] = _service(engine, Platform(rows=platform.rows[:1]), clock).sync()
+    assert good.ok and good.detail.startswith("source 'fb': imported"), good.detail
     assert (("c1", TODAY - timedelta(days=1))) in _stored(engine)  # the zero day of run 1
 
 
