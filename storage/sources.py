@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.sources.model import Kind, SourceConfig, visible_to
 from storage.access import visibility_of
 from storage.deliveries import utc
-from storage.models import Source, SyncRun
+from storage.models import Campaign, DailyMetrics, Source, SyncRun
 from storage.write_lock import begin_write
 
 
@@ -89,6 +89,50 @@ def visible_sources(engine: Engine, channel: str | None) -> list[SourceRecord]:
     with Session(engine) as session:
         sees = visibility_of(session, channel)
     return [r for r in records if visible_to(r.config, sees)]
+
+
+@dataclass(frozen=True, slots=True)
+class CoveredCampaign:
+    """A campaign of a platform account with stored days in a window, and which measures
+    those days report (for the zero days of a sync that brought no row of it)."""
+
+    external_id: str
+    name: str
+    impressions: bool
+    clicks: bool
+    leads: bool
+    conversions: bool
+    revenue: bool
+
+
+def covered_campaigns(
+    engine: Engine, platform: str, account: str, start: date, end: date
+) -> list[CoveredCampaign]:
+    """The account's campaigns with stored days in [start, end]: what a sync replacing that
+    window would otherwise leave without any day."""
+    statement = (
+        select(
+            Campaign.external_id,
+            Campaign.name,
+            func.count(DailyMetrics.impressions),
+            func.count(DailyMetrics.clicks),
+            func.count(DailyMetrics.leads_micros),
+            func.count(DailyMetrics.conversions_micros),
+            func.count(DailyMetrics.revenue_micros),
+        )
+        .join(DailyMetrics, DailyMetrics.campaign_id == Campaign.id)
+        .where(
+            Campaign.platform == platform,
+            Campaign.account == account,
+            DailyMetrics.day >= start,
+            DailyMetrics.day <= end,
+        )
+        .group_by(Campaign.id, Campaign.external_id, Campaign.name)
+        .order_by(Campaign.external_id)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(statement).all()
+    return [CoveredCampaign(r[0], r[1], *(bool(n) for n in r[2:])) for r in rows]
 
 
 def get_source(engine: Engine, name: str) -> SourceRecord:

@@ -4,6 +4,7 @@ the same checks, one transaction, and the source's days in the window replaced."
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -26,15 +27,21 @@ HEADER = (
 )
 
 
-def with_zero_days(fetched: Fetched) -> list[PlatformDay]:
+def with_zero_days(fetched: Fetched, known: Iterable[PlatformDay] = ()) -> list[PlatformDay]:
     """The rows plus a zero row for every covered day a campaign seen in the window has none:
     platforms omit all-zero rows, and a covered day without a row is a day nothing happened,
-    not a day nobody knows about. A measure the source never reports stays unknown."""
+    not a day nobody knows about. A measure the source never reports stays unknown.
+
+    `known` are campaigns already stored for the window (one example row each, its None
+    measures the unreported ones): a campaign paused all week has no row at all, and its
+    days become zero days too instead of vanishing with the replaced window."""
     seen: dict[str, PlatformDay] = {}
     days: set[tuple[str, date]] = set()
     for row in fetched.rows:
         seen.setdefault(row.campaign_id, row)
         days.add((row.campaign_id, row.day))
+    for example in known:
+        seen.setdefault(example.campaign_id, example)
     rows = list(fetched.rows)
     span = (fetched.end - fetched.start).days + 1
     for campaign_id, example in seen.items():
@@ -59,9 +66,9 @@ def with_zero_days(fetched: Fetched) -> list[PlatformDay]:
     return rows
 
 
-def write_native(fetched: Fetched, path: Path) -> int:
-    """Write the fetch (zero days added) as a native CSV; how many rows."""
-    rows = with_zero_days(fetched)
+def write_native(fetched: Fetched, path: Path, known: Iterable[PlatformDay] = ()) -> int:
+    """Write the fetch (zero days added, see with_zero_days) as a native CSV; how many rows."""
+    rows = with_zero_days(fetched, known)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)

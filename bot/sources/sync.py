@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,7 @@ from bot.importing.cells import DateWindow
 from bot.importing.run import ImportFailed, ReplaceWindow, import_file, import_files
 from bot.sources.http import Connector
 from bot.sources.landing import write_native
-from bot.sources.model import Kind, SourceConfig, SourceError
+from bot.sources.model import Fetched, Kind, PlatformDay, SourceConfig, SourceError
 from storage import sources as store
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class SyncService:
             )
             return summary.rows, summary.line()
         fetched = self._connect(config).fetch(start, end)
-        write_native(fetched, path)
+        write_native(fetched, path, self._known(fetched))
         batch = import_files(
             self._engine,
             [path],
@@ -162,6 +163,27 @@ class SyncService:
             raise batch.failures[0]
         summary = batch.summaries[0]
         return summary.rows, summary.line()
+
+    def _known(self, fetched: Fetched) -> list[PlatformDay]:
+        """The account's campaigns already stored in the window, as zero-day examples."""
+        covered = store.covered_campaigns(
+            self._engine, fetched.platform, fetched.account, fetched.start, fetched.end
+        )
+        zero = Decimal(0)
+        return [
+            PlatformDay(
+                day=fetched.start,
+                campaign_id=c.external_id,
+                campaign_name=c.name,
+                impressions=0 if c.impressions else None,
+                clicks=0 if c.clicks else None,
+                spend=zero,
+                conversions=zero if c.conversions else None,
+                revenue=zero if c.revenue else None,
+                leads=zero if c.leads else None,
+            )
+            for c in covered
+        ]
 
     def _failed(
         self,

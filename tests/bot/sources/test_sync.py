@@ -313,3 +313,29 @@ def test_two_schedulers_tell_the_ops_channel_once(
     finally:
         for each in engines:
             each.dispose()
+
+
+def test_a_campaign_without_any_row_in_the_window_gets_zero_days(
+    engine: Engine, platform: Platform, clock: Clock
+) -> None:
+    """Paused all week, a campaign has no row at all in the fetch: its stored days in the
+    window become zero days (the platform covered them), not days nobody knows about."""
+    store.add_source(engine, META)
+    platform.rows = [_day(TODAY, "c1", "5.00"), _day(TODAY, "paused", "7.00")]
+    service = _service(engine, platform, clock)
+    service.sync()
+    platform.rows = [_day(TODAY, "c1", "5.00")]
+    [outcome] = service.sync()
+    assert outcome.ok, outcome.detail
+    stored = _stored(engine)
+    window = [TODAY - timedelta(days=n) for n in range(8)]
+    assert [stored[("paused", day)] for day in window] == [(0, 0)] * 8
+    assert stored[("c1", TODAY)] == (10, 5_000_000)
+    with engine.connect() as connection:
+        leads = connection.execute(
+            select(DailyMetrics.leads_micros, DailyMetrics.conversions_micros)
+            .join(Campaign, Campaign.id == DailyMetrics.campaign_id)
+            .where(Campaign.external_id == "paused")
+        ).all()
+    # The stand-in reports no leads: still unknown on the zero days; conversions zero.
+    assert {tuple(r) for r in leads} == {(None, 0)}
