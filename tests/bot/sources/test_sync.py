@@ -160,7 +160,9 @@ def test_a_resync_is_idempotent_and_replaces_restated_days(
     service.sync()
     after = _stored(engine)
     assert after[("c1", yesterday)] == (10, 12_000_000)
-    assert not any(key[0] == "c2" for key in after)
+    # c2's days in the window are zero days now: the platform covered them, nothing was spent.
+    assert {v for k, v in after.items() if k[0] == "c2"} == {(0, 0)}
+    assert sum(1 for k in after if k[0] == "c2") == 8
 
 
 def test_a_failed_sync_leaves_the_previous_data_and_is_recorded(
