@@ -11,31 +11,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot import messages
-from bot.answers import Suggestions
 from bot.cli_access import access_group
 from bot.cli_alert import alert_group
 from bot.cli_digest import digest_group
 from bot.cli_source import source_group, sync_command
-from bot.composition import Components, build, database_engine, with_database
-from bot.config import Settings, SettingsError
-from bot.importing.cells import DateWindow
-from bot.importing.history import history_json, history_lines, import_history
-from bot.importing.run import ImportBatch, ImportFailed, ImportSummary, import_file, import_files
-from bot.money import MoneyError, normalize_currency
-from bot.query import QueryError
-from bot.render.json_answer import answer_json, error_json
-from bot.render.terminal import render_answer
-from storage.database import UnusableDatabaseUrl
-from storage.outages import unreachable
-from storage.schema import SchemaOutOfDate
+
+if TYPE_CHECKING:
+    # Each command imports what it uses, so `kpibot --help` and `kpibot kpi` start fast: the
+    # database, rich's progress bars and the importers load only for the commands they serve.
+    from rich.console import Console
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.composition import Components
+    from bot.config import Settings
+    from bot.importing.run import ImportSummary
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -52,6 +46,9 @@ class _Invocation:
     loaded: Settings | None = None
 
     def settings(self) -> Settings:
+        from bot.composition import with_database
+        from bot.config import Settings
+
         if self.loaded is None:
             self.loaded = with_database(Settings.from_env(), self.database_url)
         return self.loaded
@@ -64,6 +61,8 @@ def _settings(ctx: click.Context) -> Settings:
 def _components(
     ctx: click.Context, *, auto_upgrade: bool = True, long_statements: bool = False
 ) -> Components:
+    from bot.composition import build
+
     return build(_settings(ctx), auto_upgrade=auto_upgrade, long_statements=long_statements)
 
 
@@ -75,22 +74,38 @@ class _KpibotGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SettingsError as exc:
-            _fail(ctx, "bad_setting", str(exc))
-        except UnusableDatabaseUrl as exc:
-            _fail(ctx, "bad_setting", messages.bad_database_url(str(exc)))
-        except SchemaOutOfDate as exc:
-            _fail(ctx, "schema_not_ready", str(exc))
-        except DBAPIError as exc:
-            settings = ctx.ensure_object(_Invocation).loaded
-            found = None if settings is None else unreachable(settings.database_url, exc)
-            if found is None:
-                raise
+        except Exception as exc:
+            _fail_kindly(ctx, exc)
+            raise
+
+
+def _fail_kindly(ctx: click.Context, exc: Exception) -> None:
+    """_fail for a failure users can fix; returns for any other (the caller re-raises)."""
+    # Imported here, not at the top: by the time anything fails they are loaded anyway.
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.config import SettingsError
+    from storage.database import UnusableDatabaseUrl
+    from storage.outages import unreachable
+    from storage.schema import SchemaOutOfDate
+
+    if isinstance(exc, SettingsError):
+        _fail(ctx, "bad_setting", str(exc))
+    if isinstance(exc, UnusableDatabaseUrl):
+        _fail(ctx, "bad_setting", messages.bad_database_url(str(exc)))
+    if isinstance(exc, SchemaOutOfDate):
+        _fail(ctx, "schema_not_ready", str(exc))
+    if isinstance(exc, DBAPIError):
+        settings = ctx.ensure_object(_Invocation).loaded
+        found = None if settings is None else unreachable(settings.database_url, exc)
+        if found is not None:
             text = messages.database_unreachable(found.where, found.reason, sqlite=found.sqlite)
             _fail(ctx, "database_unreachable", text)
 
 
 def _fail(ctx: click.Context, code: str, message: str) -> NoReturn:
+    from bot.render.json_answer import error_json
+
     if ctx.meta.get(JSON_ERRORS):
         click.echo(json.dumps(error_json(code, message), ensure_ascii=False))
     else:
@@ -140,6 +155,13 @@ def import_command(
 
     `kpibot import runs` lists past imports, like `kpibot imports`.
     """
+    from rich.console import Console
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.importing.cells import DateWindow
+    from bot.importing.run import ImportFailed, import_file
+    from bot.money import MoneyError, normalize_currency
+
     if files == (Path("runs"),) and not Path("runs").exists():
         ctx.invoke(imports_command)
         return
@@ -209,6 +231,10 @@ def _import_as_one(
     components: Components, files: tuple[Path, ...], options: dict[str, Any], out: Console
 ) -> bool:
     """Import the files as one unit and print each file's outcome; whether they landed."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.importing.run import ImportBatch, import_files
+
     named = ", ".join(map(str, files))
     try:
         batch: ImportBatch = _with_progress(
@@ -238,6 +264,9 @@ def _import_as_one(
 def _check_alerts(components: Components) -> None:
     """New data may fire or resolve alerts: evaluate them now rather than at the next hourly
     check. The import has landed whatever happens here."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.query import QueryError
     from bot.render.alert_admin import check_lines
 
     try:
@@ -249,6 +278,8 @@ def _check_alerts(components: Components) -> None:
 
 
 def _first_line(exc: SQLAlchemyError) -> str:
+    from sqlalchemy.exc import DBAPIError
+
     detail = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     return f"database error: {(str(detail).strip().splitlines() or [''])[0]}"
 
@@ -261,6 +292,8 @@ def _with_progress(run: Callable[..., _T], label: str, out: Console) -> _T:
     """Call run(progress=, notify=) with a progress bar on a terminal, plain lines otherwise."""
     if not out.is_terminal:
         return run(notify=lambda message: click.echo(message, err=True))
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
     columns = (
         *Progress.get_default_columns()[:1],
         BarColumn(),
@@ -291,6 +324,8 @@ def _with_progress(run: Callable[..., _T], label: str, out: Console) -> _T:
 @click.pass_context
 def imports_command(ctx: click.Context, as_json: bool, limit: int) -> None:
     """List past imports, newest first: when, result, file, format, rows, campaigns, message."""
+    from bot.importing.history import history_json, history_lines, import_history
+
     ctx.meta[JSON_ERRORS] = as_json
     components = _components(ctx)
     try:
@@ -317,6 +352,10 @@ def kpi_command(
     ctx: click.Context, query: tuple[str, ...], as_json: bool, channel: str | None
 ) -> None:
     """Answer a /kpi query in the terminal, exactly as Slack would."""
+    from bot.answers import Suggestions
+    from bot.query import QueryError
+    from bot.render.json_answer import answer_json, error_json
+
     ctx.meta[JSON_ERRORS] = as_json
     components = _components(ctx)
     text = " ".join(query)
@@ -334,6 +373,10 @@ def kpi_command(
     if as_json:
         click.echo(json.dumps(answer_json(answer), indent=2, ensure_ascii=False))
     else:
+        from rich.console import Console
+
+        from bot.render.terminal import render_answer
+
         Console().print(render_answer(answer))
     if isinstance(answer, Suggestions):
         raise SystemExit(1)
@@ -350,7 +393,11 @@ def kpi_command(
 @click.pass_context
 def demo_command(ctx: click.Context, folder: Path) -> None:
     """Create kpibot-demo.db with realistic data and show a short tour."""
+    from rich.console import Console
+
+    from bot.composition import build, with_database
     from bot.demo import TOUR, build_demo, demo_url
+    from bot.render.terminal import render_answer
 
     folder.mkdir(parents=True, exist_ok=True)
     settings = _settings(ctx)
@@ -441,6 +488,7 @@ def db_group() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Bring the database schema up to date (Alembic migrations)."""
+    from bot.composition import database_engine
     from storage.schema import upgrade
 
     # A migration may rewrite a big table: no statement timeout (connecting is still bounded).
@@ -455,6 +503,7 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Show the schema revision of the database and the one this kpibot needs."""
+    from bot.composition import database_engine
     from storage.schema import current_revision, head_revision
 
     engine = database_engine(_settings(ctx))

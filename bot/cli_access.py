@@ -9,24 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from bot import messages
-from bot.access.service import AccessService
-from bot.access.words import channel_of
-from bot.composition import build
-from bot.query import QueryError
-from bot.render.access_admin import (
-    cleared_line,
-    limits_json,
-    limits_table,
-    set_lines,
-    sight_json,
-    sight_line,
-)
-from bot.render.json_answer import error_json
+
+if TYPE_CHECKING:
+    from bot.access.service import AccessService
+
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -39,6 +30,9 @@ _json_option = click.option("--json", "as_json", is_flag=True, help=messages.JSO
 def _opened(ctx: click.Context, *, as_json: bool) -> Iterator[AccessService]:
     """The access service, with words to fix printed as one line (or JSON) and exit 2."""
     from bot.cli import JSON_ERRORS, _settings  # bot.cli registers this group: import late
+    from bot.composition import build
+    from bot.query import QueryError
+    from bot.render.json_answer import error_json
 
     ctx.meta[JSON_ERRORS] = as_json
     components = build(_settings(ctx))
@@ -82,6 +76,9 @@ def access_group() -> None:
 def set_command(ctx: click.Context, channel: str, words: tuple[str, ...], as_json: bool) -> None:
     """Limit CHANNEL to some platforms, accounts or campaign name patterns (replaces its
     limit), e.g. `C0123 platform meta_ads account 123` or `C0123 campaign brand*`."""
+    from bot.access.words import channel_of
+    from bot.render.access_admin import set_lines, sight_json
+
     with _opened(ctx, as_json=as_json) as access:
         sight = access.set_limit(channel_of(channel, None), list(words), by="")
     click.echo(json.dumps(sight_json(sight), ensure_ascii=False) if as_json else set_lines(sight))
@@ -92,6 +89,10 @@ def set_command(ctx: click.Context, channel: str, words: tuple[str, ...], as_jso
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """Every limited channel: what it sees, how many campaigns, who set it and when."""
+    from rich.console import Console
+
+    from bot.render.access_admin import limits_json, limits_table
+
     with _opened(ctx, as_json=as_json) as access:
         sights = access.limits()
     if as_json:
@@ -106,6 +107,9 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def show_command(ctx: click.Context, channel: str, as_json: bool) -> None:
     """What CHANNEL sees now (every campaign without a limit)."""
+    from bot.access.words import channel_of
+    from bot.render.access_admin import sight_json, sight_line
+
     with _opened(ctx, as_json=as_json) as access:
         sight = access.sight(channel_of(channel, None))
     click.echo(json.dumps(sight_json(sight), ensure_ascii=False) if as_json else sight_line(sight))
@@ -117,6 +121,9 @@ def show_command(ctx: click.Context, channel: str, as_json: bool) -> None:
 @click.pass_context
 def clear_command(ctx: click.Context, channel: str, as_json: bool) -> None:
     """Remove CHANNEL's limit: it sees every campaign again."""
+    from bot.access.words import channel_of
+    from bot.render.access_admin import cleared_line
+
     with _opened(ctx, as_json=as_json) as access:
         channel = channel_of(channel, None)
         cleared = access.clear(channel)

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from bot import messages
-from bot.alerts.guards import add_alert
-from bot.alerts.model import RuleView
 from bot.cli_digest import EXIT_FAILED, _json_option, _now_option, _opened, _print_json
-from bot.render.alert_admin import (
-    added_line,
-    changed_line,
-    check_lines,
-    history_json,
-    history_table,
-    preview_json,
-    rule_json,
-    rules_json,
-    rules_table,
-)
+
+if TYPE_CHECKING:
+    from bot.alerts.model import RuleView
 
 
 @click.group("alert")
@@ -40,6 +30,9 @@ def add_command(
     ctx: click.Context, words: tuple[str, ...], channel: str, user: str, as_json: bool
 ) -> None:
     """Add a rule: <scope> <kpi> <op> <value> | <scope> <kpi> drops|rises <N>% [vs …] [options]."""
+    from bot.alerts.guards import add_alert
+    from bot.render.alert_admin import added_line, preview_json
+
     with _opened(ctx, as_json=as_json) as components:
         workspace = components.slack
         preview = add_alert(components.alerts, workspace, list(words), channel=channel, user=user)
@@ -55,6 +48,10 @@ def add_command(
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """List every rule: scope, condition, window, owner, state."""
+    from rich.console import Console
+
+    from bot.render.alert_admin import rules_json, rules_table
+
     with _opened(ctx, as_json=as_json) as components:
         views = components.alerts.rules()
     if as_json:
@@ -66,6 +63,8 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 def _change(
     ctx: click.Context, action: str, rule_id: int, as_json: bool, duration: str | None = None
 ) -> None:
+    from bot.render.alert_admin import changed_line, rule_json
+
     # The CLI is run by whoever runs kpibot: no creator or admin check (user None).
     with _opened(ctx, as_json=as_json) as components:
         alerts = components.alerts
@@ -126,6 +125,10 @@ def snooze_command(ctx: click.Context, rule_id: int, duration: str, as_json: boo
 @click.pass_context
 def history_command(ctx: click.Context, rule_id: int | None, as_json: bool, limit: int) -> None:
     """Every transition and action, newest first, with how its post was delivered."""
+    from rich.console import Console
+
+    from bot.render.alert_admin import history_json, history_table
+
     with _opened(ctx, as_json=as_json) as components:
         entries = components.alerts.history(rule_id, limit)
     if as_json:
@@ -140,6 +143,8 @@ def history_command(ctx: click.Context, rule_id: int | None, as_json: bool, limi
 @click.pass_context
 def check_command(ctx: click.Context, now: datetime | None, dry_run: bool) -> None:
     """Evaluate every active rule now (or at --now) and post what changed; safe to run often."""
+    from bot.render.alert_admin import check_lines
+
     with _opened(ctx, as_json=False) as components:
         report = components.alerts.check(now, dry_run=dry_run)
     click.echo(check_lines(report))

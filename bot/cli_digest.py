@@ -6,25 +6,15 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from bot import messages
-from bot.composition import Components, build
-from bot.digests.guards import add_digest, last_delivery_error
-from bot.query import QueryError
-from bot.render.digest_admin import (
-    added_line,
-    changed_line,
-    list_table,
-    sent_line,
-    subscription_json,
-    subscriptions_json,
-)
-from bot.render.digest_json import digest_json
-from bot.render.digest_terminal import render_digest
-from bot.render.json_answer import error_json
+
+if TYPE_CHECKING:
+    from bot.composition import Components
+
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -62,6 +52,9 @@ _now_option = click.option("--now", type=Instant(), help=messages.NOW_OPTION_HEL
 def _opened(ctx: click.Context, *, as_json: bool) -> Iterator[Components]:
     """The components, with user mistakes (QueryError) printed as one line or as JSON."""
     from bot.cli import JSON_ERRORS, _settings  # bot.cli registers this group: import late
+    from bot.composition import build
+    from bot.query import QueryError
+    from bot.render.json_answer import error_json
 
     ctx.meta[JSON_ERRORS] = as_json
     components = build(_settings(ctx))
@@ -97,6 +90,9 @@ def add_command(
     ctx: click.Context, words: tuple[str, ...], channel: str, user: str, as_json: bool
 ) -> None:
     """Add a digest: [daily | weekdays | mon,wed,fri] [at HH:MM] [tz Area/City] [scope]."""
+    from bot.digests.guards import add_digest
+    from bot.render.digest_admin import added_line, subscription_json
+
     with _opened(ctx, as_json=as_json) as components:
         workspace = components.slack
         view = add_digest(components.digests, workspace, list(words), channel=channel, user=user)
@@ -110,6 +106,10 @@ def add_command(
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """List every digest: schedule, scope, next run, last delivery and any recorded error."""
+    from rich.console import Console
+
+    from bot.render.digest_admin import list_table, subscriptions_json
+
     with _opened(ctx, as_json=as_json) as components:
         views = components.digests.subscriptions()
     if as_json:
@@ -119,6 +119,8 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 
 
 def _change(ctx: click.Context, action: str, subscription_id: int, as_json: bool) -> None:
+    from bot.render.digest_admin import changed_line, subscription_json
+
     # The CLI is run by whoever runs kpibot: no creator or admin check (user None).
     with _opened(ctx, as_json=as_json) as components:
         view = components.digests.change(subscription_id, action, user=None, is_admin=True)
@@ -166,6 +168,11 @@ def preview_command(
     ctx: click.Context, subscription_id: int, as_json: bool, now: datetime | None
 ) -> None:
     """Show a digest as it would be posted now (or at --now); nothing is posted."""
+    from rich.console import Console
+
+    from bot.render.digest_json import digest_json
+    from bot.render.digest_terminal import render_digest
+
     with _opened(ctx, as_json=as_json) as components:
         preview = components.digests.preview(subscription_id, now)
     if as_json:
@@ -179,6 +186,9 @@ def preview_command(
 @click.pass_context
 def send_command(ctx: click.Context, subscription_id: int) -> None:
     """Post a digest in its channel now, whatever its schedule."""
+    from bot.digests.guards import last_delivery_error
+    from bot.render.digest_admin import sent_line
+
     with _opened(ctx, as_json=False) as components:
         digests = components.digests
         report = digests.send(subscription_id)

@@ -14,15 +14,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 import click
 
-from bot.composition import Components, build
-from bot.sources.model import Kind, SourceConfig, SourceError
-from bot.sources.sync import SyncService
-from storage import sources as store
+if TYPE_CHECKING:
+    from bot.composition import Components
+    from bot.sources.model import SourceConfig
+    from bot.sources.sync import SyncService
+
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -36,6 +37,7 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON 
 @contextmanager
 def _opened(ctx: click.Context) -> Iterator[Components]:
     from bot.cli import _settings  # bot.cli registers this group: import late
+    from bot.composition import build
 
     components = build(_settings(ctx))
     try:
@@ -78,6 +80,8 @@ def add_group() -> None:
 
 
 def _add(ctx: click.Context, config: SourceConfig) -> None:
+    from storage import sources as store
+
     with _opened(ctx) as components:
         try:
             store.add_source(components.engine, config)
@@ -110,6 +114,8 @@ def add_meta(
     lead_action: str | None,
 ) -> None:
     """A Meta (Facebook/Instagram) ad account, through the Marketing API's Insights."""
+    from bot.sources.model import Kind, SourceConfig
+
     digits = account.strip().removeprefix("act_")
     if not digits.isdigit():
         _usage(f"--account is an ad account id such as act_123456789 (got {account!r})")
@@ -144,6 +150,8 @@ def add_google_ads(
     refresh_token_env: str,
 ) -> None:
     """A Google Ads customer, through the Google Ads API (searchStream)."""
+    from bot.sources.model import Kind, SourceConfig
+
     digits = customer.replace("-", "").strip()
     if not (digits.isdigit() and len(digits) == 10):
         _usage(f"--customer is a 10-digit customer id such as 123-456-7890 (got {customer!r})")
@@ -183,6 +191,8 @@ def add_google_ads(
 @click.pass_context
 def add_csv_url(ctx: click.Context, name: str, url: str, header_env: str | None) -> None:
     """A CSV file on the web (e.g. a scheduled warehouse export)."""
+    from bot.sources.model import Kind, SourceConfig
+
     parts = urlsplit(url)
     local = parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS
     if not (parts.scheme == "https" or local) or not parts.hostname:
@@ -206,6 +216,7 @@ def add_csv_url(ctx: click.Context, name: str, url: str, header_env: str | None)
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """Every source: last successful sync, data-through date, rows, and its current error."""
     from bot.render.sources import source_lines, sources_json
+    from storage import sources as store
 
     with _opened(ctx) as components:
         records = store.list_sources(components.engine)
@@ -220,6 +231,8 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def remove_command(ctx: click.Context, name: str) -> None:
     """Forget a source and its sync history (the data it brought stays)."""
+    from storage import sources as store
+
     with _opened(ctx) as components:
         try:
             store.remove_source(components.engine, name)
@@ -234,6 +247,8 @@ def remove_command(ctx: click.Context, name: str) -> None:
 def test_command(ctx: click.Context, name: str) -> None:
     """Check the credentials and print what they can see (nothing is written)."""
     from bot.importing.run import ImportFailed, import_file
+    from bot.sources.model import Kind, SourceError
+    from storage import sources as store
 
     with _opened(ctx) as components:
         try:
@@ -284,6 +299,8 @@ def test_command(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def sync_command(ctx: click.Context, names: tuple[str, ...], since: object, as_json: bool) -> None:
     """Pull the named sources (all when none) and replace their days in the window."""
+    from storage import sources as store
+
     start: date | None = since.date() if since is not None else None  # type: ignore[attr-defined]
     with _opened(ctx) as components:
         service: SyncService = components.sync

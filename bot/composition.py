@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.access.people import PeopleCache
-from bot.access.service import AccessService
-from bot.alerts.service import AlertService
 from bot.config import Settings
-from bot.digests.content import DigestPreview
-from bot.digests.service import DigestService
-from bot.render.digest_blocks import digest_message
 from bot.service import KpiService
-from bot.slack.poster import SlackPeople, SlackPoster, lookup_client, posting_client
-from bot.slack.replays import ReplayGuard
 from storage.database import DEFAULT_BUSY_TIMEOUT, make_engine, session_factory
 from storage.schema import ensure_schema
-from storage.seen_requests import first_sighting
 
-if TYPE_CHECKING:  # requests and the importer load only for the commands that sync
+if TYPE_CHECKING:
+    # Built when first used: `kpibot kpi` answers without loading Slack, alerts, digests,
+    # access checks, requests or the importer (start-up time).
+    from bot.access.service import AccessService
+    from bot.alerts.service import AlertService
+    from bot.digests.content import DigestPreview
+    from bot.digests.service import DigestService
+    from bot.slack.poster import SlackPoster
+    from bot.slack.replays import ReplayGuard
     from bot.sources.connectors import Connections
     from bot.sources.sync import SyncService
 
@@ -36,18 +35,41 @@ class Components:
     engine: Engine
     sessions: sessionmaker[Session]
     kpis: KpiService
-    digests: DigestService
-    alerts: AlertService
-    # Claims signed requests with side effects in the database, shared by every worker.
-    replays: ReplayGuard
-    # Who may ask (guests, other organisations, admins) and what each channel may see.
-    access: AccessService
+
+    @cached_property
+    def poster(self) -> SlackPoster | None:
+        """Posting for digests and alerts (one client); None without a bot token."""
+        if not self.settings.slack_bot_token:
+            return None
+        from bot.slack.poster import SlackPoster, posting_client
+
+        return SlackPoster(posting_client(self.settings))
+
+    @cached_property
+    def digests(self) -> DigestService:
+        return _digests(self.settings, self.engine, self.kpis, self.poster)
+
+    @cached_property
+    def alerts(self) -> AlertService:
+        return _alerts(self.settings, self.engine, self.kpis, self.poster)
+
+    @cached_property
+    def replays(self) -> ReplayGuard:
+        """Claims signed requests with side effects in the database, shared by every worker."""
+        from bot.slack.replays import ReplayGuard
+        from storage.seen_requests import first_sighting
+
+        return ReplayGuard(partial(first_sighting, self.engine))
+
+    @cached_property
+    def access(self) -> AccessService:
+        """Who may ask (guests, other organisations, admins) and what each channel may see."""
+        return _access(self.settings, self.kpis)
 
     @property
     def slack(self) -> SlackPoster | None:
         """Posting and the checks before it (membership, admins); None without a bot token."""
-        poster = self.digests.poster
-        return poster if isinstance(poster, SlackPoster) else None
+        return self.poster
 
     @property
     def connections(self) -> Connections:
@@ -81,9 +103,9 @@ class Components:
             tz=settings.tz,
             lookback_days=settings.sync_lookback_days,
             failing_after=settings.source_failing_after,
-            poster=self.digests.poster,
+            poster=self.poster,
             ops_channel=settings.ops_channel,
-            after_sync=self.alerts.check if self.digests.poster is not None else None,
+            after_sync=self.alerts.check if self.poster is not None else None,
         )
 
     def dispose(self) -> None:
@@ -102,21 +124,16 @@ def build(
         engine.dispose()
         raise
     sessions = session_factory(engine)
-    service = KpiService(sessions, settings.economics, settings.tz)
-    poster = SlackPoster(posting_client(settings)) if settings.slack_bot_token else None
     return Components(
-        settings,
-        engine,
-        sessions,
-        service,
-        _digests(settings, engine, service, poster),
-        _alerts(settings, engine, service, poster),
-        replays=ReplayGuard(partial(first_sighting, engine)),
-        access=_access(settings, service),
+        settings, engine, sessions, KpiService(sessions, settings.economics, settings.tz)
     )
 
 
 def _access(settings: Settings, kpis: KpiService) -> AccessService:
+    from bot.access.people import PeopleCache
+    from bot.access.service import AccessService
+    from bot.slack.poster import SlackPeople, lookup_client
+
     # Without a bot token nobody can be looked up: Slack requests are refused (fail closed).
     people = None
     if settings.slack_bot_token:
@@ -133,6 +150,7 @@ def _access(settings: Settings, kpis: KpiService) -> AccessService:
 def _alerts(
     settings: Settings, engine: Engine, kpis: KpiService, poster: SlackPoster | None
 ) -> AlertService:
+    from bot.alerts.service import AlertService
     from bot.render.alert_blocks import alert_message, incident_message
 
     return AlertService(
@@ -153,6 +171,9 @@ def _alerts(
 def _digests(
     settings: Settings, engine: Engine, kpis: KpiService, poster: SlackPoster | None
 ) -> DigestService:
+    from bot.digests.service import DigestService
+    from bot.render.digest_blocks import digest_message
+
     return DigestService(
         engine,
         kpis.sessions,
