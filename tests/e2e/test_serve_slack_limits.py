@@ -122,8 +122,11 @@ def test_an_hour_long_retry_after_stalls_nobody_else(limits: Served) -> None:
     with ThreadPoolExecutor(20) as pool:
         list(pool.map(lambda n: command(app, app.slack.response_url(n), f"U{n}"), limited))
         started = time.monotonic()
-        list(pool.map(lambda n: command(app, app.slack.response_url(n), f"U{n}"), others))
-    for name in others:
+        acks = list(pool.map(lambda n: command(app, app.slack.response_url(n), f"U{n}"), others))
+    for name, ack in zip(others, acks, strict=True):
+        # An answer ready within the acknowledgement budget comes in the ack itself.
+        if ack.content and "1,188.00" in message_text(ack.json()):
+            continue
         (answer,) = app.slack.wait_for(f"response/{name}", ok=True, timeout=15)
         assert "1,188.00" in message_text(answer.json())
     assert time.monotonic() - started < 15
