@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import re
@@ -32,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.support.local_http import send_json, serve, stop
 
 __all__ = ["CampaignDay", "FakeGoogleAds", "Request"]
 
@@ -142,20 +143,9 @@ class FakeGoogleAds:
                     delay, fake.slow_next = fake.slow_next, 0.0
                 if delay:
                     time.sleep(delay)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in extra.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(payload)
+                send_json(self, status, payload, extra)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = serve(Handler)
         return self
 
     def __exit__(
@@ -164,9 +154,7 @@ class FakeGoogleAds:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
 
     # -- answers ----------------------------------------------------------------------------
 

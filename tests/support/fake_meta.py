@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from tests.support.local_http import send_json, serve, stop
 
 __all__ = ["CampaignDay", "FakeMeta", "Request", "Throttle"]
 
@@ -139,20 +140,9 @@ class FakeMeta:
                 with fake._lock:
                     fake.requests.append(request)
                 status, payload, extra = fake._answer(request)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in extra.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(payload)
+                send_json(self, status, payload, extra)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = serve(Handler)
         return self
 
     def __exit__(
@@ -161,9 +151,7 @@ class FakeMeta:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
 
     # -- answers ----------------------------------------------------------------------------
 
