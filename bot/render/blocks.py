@@ -427,6 +427,7 @@ section_block = _section
 fields_block = _fields_section
 context_block = _context
 message_of = _message
+packed_sections = _packed
 
 
 def _cut(text: str, limit: int = MAX_TEXT) -> str:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import messages
+from bot.render.blocks import message_of, packed_sections, section_block
 from bot.render.mrkdwn import escape, escaped
 from storage.sources import SourceRecord
 
@@ -44,23 +45,30 @@ def source_lines(records: list[SourceRecord]) -> str:
     return "\n".join(source_line(r) for r in records)
 
 
-def sources_mrkdwn(records: list[SourceRecord]) -> str:
-    """`/kpi sources`: one line per source, every text from the database escaped."""
+TITLE = "*Data sources*"
+
+
+def sources_message(records: list[SourceRecord]) -> dict[str, Any]:
+    """`/kpi sources`: one line per source, every text from the database escaped, packed into
+    as few sections as Slack's limits allow (a line is never split)."""
     if not records:
         # Our sentence quotes `<name>` in code style: escaped like every other note we send.
-        return escape(messages.SOURCES_NONE, code=True)
-    lines = ["*Data sources*"]
-    for record in records:
-        config = record.config
-        last, through, rows = _facts(record)
-        icon = ":red_circle:" if record.failing_since else ":large_green_circle:"
-        if record.last_success_at is None and record.failing_since is None:
-            icon = ":white_circle:"
-        lines.append(
-            f"{icon} *{escaped(config.name, 80)}* ({config.kind}) · last sync {last} · "
-            f"data through {through} · {rows} rows · {escaped(status(record), 400)}"
-        )
-    return "\n".join(lines)
+        note = escape(messages.SOURCES_NONE, code=True)
+        return message_of(note, [section_block(note)])
+    lines = [_source_mrkdwn(record) for record in records]
+    return message_of("\n".join([TITLE, *lines]), packed_sections(TITLE, lines, "\n"))
+
+
+def _source_mrkdwn(record: SourceRecord) -> str:
+    config = record.config
+    last, through, rows = _facts(record)
+    icon = ":red_circle:" if record.failing_since else ":large_green_circle:"
+    if record.last_success_at is None and record.failing_since is None:
+        icon = ":white_circle:"
+    return (
+        f"{icon} *{escaped(config.name, 80)}* ({config.kind}) · last sync {last} · "
+        f"data through {through} · {rows} rows · {escaped(status(record), 400)}"
+    )
 
 
 def sources_json(records: list[SourceRecord]) -> dict[str, Any]:
