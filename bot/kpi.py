@@ -131,10 +131,8 @@ class Totals:
     @property
     def revenue(self) -> Decimal | None:
         """Revenue when every row reported it (an input to ROAS, ROI, AOV, LTV)."""
-        micros = self.revenue_micros
-        if micros is None or self.measured_days("revenue_micros") < self.days:
-            return None
-        return from_micros(micros)
+        micros = self.complete("revenue_micros")
+        return None if micros is None else from_micros(int(micros))
 
     @property
     def is_empty(self) -> bool:

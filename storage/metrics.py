@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.campaign import CampaignInfo
 from bot.kpi import MEASURES, Totals
 from bot.money import count_from_micros
-from storage.models import Campaign, DailyMetrics, ImportRun
+from storage.models import MEASURE_COLUMNS, Campaign, DailyMetrics, ImportRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +62,11 @@ _SUMMED = (
     DailyMetrics.spend_micros,
     DailyMetrics.revenue_micros,
 )
-# The stored column of each of the Totals' MEASURES (fractional counts are in micro-units).
-_COLUMN_OF = {"leads": "leads_micros", "conversions": "conversions_micros"}
-_COLUMN_OF["new_customers"] = "new_customers_micros"
-# COUNT(column) counts the rows that reported a measure: NULL is "not measured" (MEASURES order).
-_COUNTED = tuple(getattr(DailyMetrics, _COLUMN_OF.get(m, m)) for m in MEASURES)
+# COUNT(column) counts the rows that reported a measure: NULL is "not measured" (MEASURES order;
+# a fractional count such as conversions is stored as conversions_micros).
+_COUNTED = tuple(
+    getattr(DailyMetrics, m if m in MEASURE_COLUMNS else f"{m}_micros") for m in MEASURES
+)
 
 
 def _totals_select() -> Select[Any]:
