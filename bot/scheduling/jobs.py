@@ -9,11 +9,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.alerts.model import CheckReport
 from bot.digests.schedule import Schedule
 from bot.digests.service import RunReport
+
+_R = TypeVar("_R")
 
 if TYPE_CHECKING:  # requests and the importer load only in a process that syncs
     from bot.sources.sync import SyncOutcome
@@ -142,38 +144,58 @@ def check_fields(report: CheckReport) -> dict[str, str | int]:
     }
 
 
-class AlertPass:
-    """The alert check (hourly) and its retries (every minute), one at a time per process;
-    other processes are kept from double posts by the history and the ledger."""
+class OnePass:
+    """At most one pass of a job at a time in this process: a trigger that finds one running
+    is skipped (the running pass sees the same state). A failing pass is logged, never raised:
+    the next one tries again."""
 
-    def __init__(self, alerts: AlertChecks, clock: Clock) -> None:
-        self._alerts = alerts
-        self._clock = clock
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._stopping = False
 
-    def check(self, job: str) -> None:
-        self._run(job, lambda: self._alerts.check(self._clock()))
-
-    def retry(self, job: str) -> None:
-        self._run(job, lambda: self._alerts.deliver_due(self._clock()))
-
     def stop(self) -> None:
+        """Finish the pass in progress, start no more."""
         self._stopping = True
 
-    def _run(self, job: str, work: Callable[[], CheckReport]) -> None:
+    def _run(
+        self,
+        job: str,
+        work: Callable[[], _R],
+        fields: Callable[[_R], dict[str, str | int]],
+        quiet: Callable[[_R], bool],
+    ) -> None:
         if self._stopping or not self._lock.acquire(blocking=False):
-            return  # a pass is running: it will see the same ledger
+            return
         started = time.perf_counter()
         try:
-            report = work()
+            result = work()
         except Exception as exc:  # a bad pass must not stop the next one
             log_job_error(job, started, exc)
             return
         finally:
             self._lock.release()
-        busy = report.sent or report.failed or report.fired or report.resolved or report.no_data
-        log_job(job, started, check_fields(report), quiet=not (busy or report.retried))
+        log_job(job, started, fields(result), quiet=quiet(result))
+
+
+class AlertPass(OnePass):
+    """The alert check (hourly) and its retries (every minute), one at a time per process;
+    other processes are kept from double posts by the history and the ledger."""
+
+    def __init__(self, alerts: AlertChecks, clock: Clock) -> None:
+        super().__init__()
+        self._alerts = alerts
+        self._clock = clock
+
+    def check(self, job: str) -> None:
+        self._run(job, lambda: self._alerts.check(self._clock()), check_fields, _quiet_check)
+
+    def retry(self, job: str) -> None:
+        self._run(job, lambda: self._alerts.deliver_due(self._clock()), check_fields, _quiet_check)
+
+
+def _quiet_check(report: CheckReport) -> bool:
+    busy = report.sent or report.failed or report.fired or report.resolved or report.no_data
+    return not (busy or report.retried)
 
 
 class SourceSyncs(Protocol):
@@ -195,29 +217,16 @@ def sync_fields(outcomes: Sequence[SyncOutcome]) -> dict[str, str | int]:
     }
 
 
-class SyncPass:
+class SyncPass(OnePass):
     """Every configured source synced (at start, then every KPIBOT_SYNC_EVERY), one pass at a
     time per process. A second scheduler syncing too only re-reads the same window: each sync
-    replaces the source's days in it, so the data ends the same."""
+    replaces the source's days in it, so the data ends the same. Stopping lets the sync in
+    progress finish (each source lands all or nothing)."""
 
     def __init__(self, sources: SourceSyncs) -> None:
+        super().__init__()
         self._sources = sources
-        self._lock = threading.Lock()
-        self._stopping = False
 
     def run(self, job: str) -> None:
-        if self._stopping or not self._lock.acquire(blocking=False):
-            return  # a pass is running: it reads the same window
-        started = time.perf_counter()
-        try:
-            outcomes = self._sources.sync()  # every source; each failure is its outcome
-        except Exception as exc:  # the database is away: the next pass tries again
-            log_job_error(job, started, exc)
-            return
-        finally:
-            self._lock.release()
-        log_job(job, started, sync_fields(outcomes), quiet=not outcomes)
-
-    def stop(self) -> None:
-        """Finish the sync in progress (each source lands all or nothing), start no more."""
-        self._stopping = True
+        # Every source; each failure is its outcome (the database away: the pass fails).
+        self._run(job, self._sources.sync, sync_fields, lambda outcomes: not outcomes)
