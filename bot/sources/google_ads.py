@@ -7,7 +7,6 @@ fields (a missing metric is 0) and all-zero rows (the sync fills in zero days).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +22,7 @@ from bot.sources.http import (
     Sleep,
     call,
     default_sleep,
+    exact_json,
     make_session,
     read_secrets,
     scrub,
@@ -214,7 +214,7 @@ class GoogleAdsConnector:
                 "refresh_token": self._secrets["refresh_token"],
             },
         )
-        body = _json_or_none(response.text)
+        body = exact_json(response.text)
         error = str(body.get("error", "")) if isinstance(body, dict) else ""
         if response.status_code in (400, 401) or error:
             reason = scrub(error or f"HTTP {response.status_code}", self._all_secrets())[:100]
@@ -265,7 +265,7 @@ class GoogleAdsConnector:
                 json={"query": query},
                 headers=headers,
             )
-            body = _json_or_none(response.text)
+            body = exact_json(response.text)
             if response.status_code == 200 and isinstance(body, list) and not _error_of(body):
                 results: list[Any] = []
                 for batch in body:
@@ -316,13 +316,6 @@ class GoogleAdsConnector:
                 f"{what}: HTTP {response.status_code} {status or 'error'}: {message}",
                 retryable=response.status_code >= 500,
             )
-
-
-def _json_or_none(text: str) -> Any:
-    try:
-        return json.loads(text, parse_float=Decimal, parse_int=Decimal)
-    except ValueError:
-        return None
 
 
 def _error_of(body: Any) -> dict[str, Any]:

@@ -4,11 +4,13 @@ and every error text scrubbed of them before anyone sees it."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from decimal import Decimal
+from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -159,6 +161,15 @@ def call(
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
+
+
+def exact_json(text: str) -> Any:
+    """A platform's JSON answer with every number as a Decimal (never a float); None when
+    the text is not JSON (cut off, an HTML error page)."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_int=Decimal)
+    except ValueError:
+        return None
 
 
 def wait(sleep: Sleep, seconds: float, policy: HttpPolicy) -> None:

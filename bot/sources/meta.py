@@ -28,6 +28,7 @@ from bot.sources.http import (
     Sleep,
     call,
     default_sleep,
+    exact_json,
     make_session,
     read_secrets,
     scrub,
@@ -265,7 +266,7 @@ class MetaConnector:
                 params=params,
                 headers={"Authorization": f"Bearer {self._token}"},
             )
-            body = _json_or_none(response.text)
+            body = exact_json(response.text)
             if not isinstance(body, dict):
                 if body is None and not cut_off and response.status_code == 200:
                     cut_off = True
@@ -318,13 +319,6 @@ class MetaConnector:
             f": {message or 'no message'}",
             retryable=transient or response.status_code >= 500,
         )
-
-
-def _json_or_none(text: str) -> Any:
-    try:
-        return json.loads(text, parse_float=Decimal, parse_int=Decimal)
-    except ValueError:
-        return None
 
 
 def _int(value: Any) -> int | None:
@@ -382,7 +376,7 @@ def _retry_delay(response: requests.Response, attempt: int) -> float:
 def _regain_minutes(header: str) -> Decimal | None:
     if not header.strip():
         return None
-    usage = _json_or_none(header)
+    usage = exact_json(header)
     if not isinstance(usage, dict):
         return None
     longest: Decimal | None = None
